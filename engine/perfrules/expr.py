@@ -1,0 +1,479 @@
+"""The expression language of rule files: formulas, conditions and intervals.
+
+Formulas (derived facts) are checked against a whitelist of syntax at load time, then
+evaluated by simpleeval with Decimal numbers. Conditions compile to durable_rules patterns;
+they hold no arithmetic (declare a derived fact instead) so the engine compares exact
+fixed-point integers. Nothing here ever calls eval/exec.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+
+from simpleeval import SimpleEval
+
+# Facts enter durable_rules as integers in millionths: comparisons are exact and the C
+# JSON parser never meets exponent-form floats or integer division.
+SCALE = 10**6
+TWO_PLACES = Decimal("0.01")
+SIX_PLACES = Decimal("0.000001")
+MAX_ABS = Decimal("1e12")
+
+
+def quantize6(value: Decimal) -> Decimal:
+    return value.quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
+
+
+def round2(value: Decimal) -> Decimal:
+    """Chinese finance rounding: half up, two places."""
+    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def scaled(value: Decimal) -> int:
+    return int(quantize6(value) * SCALE)
+
+
+class ExprError(Exception):
+    """A formula or condition the language does not accept; code is E308 or E309."""
+
+    def __init__(self, code: str, zh: str, en: str, offset: int = 0):
+        super().__init__(zh)
+        self.code, self.zh, self.en, self.offset = code, zh, en, offset
+
+
+_SYMBOLS = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "－": "-", "＝": "="})
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%")
+
+
+def normalise(text: str) -> str:
+    """Accept what a Chinese keyboard types: full-width brackets and digits, × ÷ ≥ ≤, 90%."""
+    text = unicodedata.normalize("NFKC", text).translate(_SYMBOLS)
+    return _PERCENT.sub(lambda m: format(Decimal(m.group(1)) / 100, "f"), text)
+
+
+def _round_half_up(x, places=0):
+    if not isinstance(x, Decimal) or not isinstance(places, (int, Decimal)) or isinstance(places, bool):
+        raise TypeError("round")
+    places = int(places)
+    if not 0 <= places <= 6:
+        raise TypeError("round")
+    return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+FUNCTIONS = {"min": min, "max": max, "abs": abs, "round": _round_half_up}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+NUM, BOOL, TEXT = "number", "boolean", "text"
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    tree: ast.AST
+    names: tuple[str, ...]
+
+
+def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
+    """Parse and type-check a formula; returns it and its result type (NUM, BOOL or TEXT)."""
+    source = normalise(text)
+    if len(source) > 2000:
+        raise ExprError("E309", "公式过长（超过 2000 个字符）。", "The formula is over 2000 characters.")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ExprError("E308", f"公式无法解析：{exc.msg}", f"cannot parse: {exc.msg}", (exc.offset or 1) - 1)
+    except (ValueError, MemoryError, RecursionError):
+        raise ExprError("E308", "公式无法解析。", "cannot parse.")
+    names: list[str] = []
+    try:
+        kind = _check(tree.body, types, names)
+    except RecursionError:
+        raise ExprError("E309", "公式嵌套过深。", "The formula is nested too deep.")
+    return Formula(text, tree.body, tuple(dict.fromkeys(names))), kind
+
+
+def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:
+    """Whitelist walk with a small type check; raises ExprError on anything else."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return BOOL
+        if isinstance(node.value, (int, float)):
+            return NUM
+        if isinstance(node.value, str):
+            return TEXT
+        raise _not_allowed(node, repr(node.value))
+    if isinstance(node, ast.Name):
+        if node.id not in types:
+            raise ExprError("E304", f"公式引用了未声明的事实“{node.id}”。", f"unknown fact '{node.id}'", node.col_offset)
+        names.append(node.id)
+        return types[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        for side in (node.left, node.right):
+            if _check(side, types, names) != NUM:
+                raise ExprError("E311", f"“{_BINOPS[type(node.op)]}”两边都应是数值。",
+                                f"both sides of '{_BINOPS[type(node.op)]}' must be numbers", node.col_offset)
+        return NUM
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if _check(node.operand, types, names) != NUM:
+            raise ExprError("E311", "负号后应是数值。", "a sign needs a number", node.col_offset)
+        return NUM
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check(node.operand, types, names)
+        return BOOL
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _check(v, types, names)
+        return BOOL
+    if isinstance(node, ast.Compare) and all(type(op) in _CMPOPS for op in node.ops):
+        kinds = [_check(node.left, types, names)] + [_check(c, types, names) for c in node.comparators]
+        if len(set(kinds)) > 1:
+            raise ExprError("E311", "比较的两边类型不同（数值、文字、是否不能相互比较）。",
+                            "comparing values of different types", node.col_offset)
+        if kinds[0] != NUM and any(not isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+            raise ExprError("E311", "文字和是否只能用 == 或 != 比较。", "text and booleans compare only with == or !=",
+                            node.col_offset)
+        return BOOL
+    if isinstance(node, ast.IfExp):
+        _check(node.test, types, names)
+        a, b = _check(node.body, types, names), _check(node.orelse, types, names)
+        if a != b:
+            raise ExprError("E311", "if 与 else 两个分支的类型应相同。", "both branches of if/else must have one type",
+                            node.col_offset)
+        return a
+    if isinstance(node, ast.Call):
+        fname = node.func.id if isinstance(node.func, ast.Name) else None
+        if fname not in FUNCTIONS or node.keywords or not node.args:
+            shown = fname or ast.unparse(node.func)
+            raise ExprError("E309", f"不允许使用函数“{shown}”；只能用 min、max、abs、round。",
+                            f"function '{shown}' is not allowed; use min, max, abs, round", node.col_offset)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise _not_allowed(node, "*")
+        for a in node.args:
+            if _check(a, types, names) != NUM:
+                raise ExprError("E311", f"{fname} 的参数应是数值。", f"{fname} takes numbers", node.col_offset)
+        if fname == "round" and (len(node.args) > 2 or (len(node.args) == 2 and not isinstance(node.args[1], ast.Constant))):
+            raise ExprError("E309", "round 的写法是 round(数值, 位数)。", "use round(x, places)", node.col_offset)
+        if fname == "abs" and len(node.args) != 1:
+            raise ExprError("E309", "abs 只接受一个参数。", "abs takes one argument", node.col_offset)
+        return NUM
+    raise _not_allowed(node, type(node).__name__)
+
+
+def _not_allowed(node, what) -> ExprError:
+    snippet = ast.unparse(node) if isinstance(node, ast.AST) else str(what)
+    return ExprError("E309", f"公式中不允许“{snippet[:40]}”。", f"'{snippet[:40]}' is not allowed in a formula",
+                     getattr(node, "col_offset", 0))
+
+
+class _DecimalEval(SimpleEval):
+    """simpleeval with only the whitelisted operators and Decimal literals."""
+
+    def __init__(self):
+        import operator as op
+        ops = {ast.Add: op.add, ast.Sub: op.sub, ast.Mult: op.mul, ast.Div: op.truediv,
+               ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.LtE: op.le, ast.Gt: op.gt, ast.GtE: op.ge,
+               ast.Not: op.not_, ast.USub: op.neg, ast.UAdd: op.pos}
+        super().__init__(operators=ops, functions=dict(FUNCTIONS), names={})
+
+    def _eval_constant(self, node):
+        value = node.value
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        return value
+
+
+_EVALUATOR = _DecimalEval()
+
+
+class EvalError(Exception):
+    """A formula that cannot be computed for these facts (division by zero, …)."""
+
+
+def evaluate(formula: Formula, env: dict) -> object:
+    _EVALUATOR.names = env
+    try:
+        with localcontext() as ctx:
+            ctx.prec = 28
+            ctx.traps[DivisionByZero] = ctx.traps[InvalidOperation] = ctx.traps[Overflow] = True
+            value = _EVALUATOR.eval(formula.text, previously_parsed=formula.tree)
+    except (DivisionByZero, ZeroDivisionError):
+        raise EvalError("除数为 0")
+    except (InvalidOperation, Overflow, ArithmeticError, TypeError, ValueError) as exc:
+        raise EvalError(f"无法计算（{type(exc).__name__}）")
+    except Exception as exc:  # simpleeval's own refusals; the load-time check should prevent them
+        raise EvalError(f"无法计算（{type(exc).__name__}）")
+    return value
+
+
+# ---- conditions (compiled to durable_rules patterns) -------------------------------------
+
+def condition(text: str, types: dict[str, str]) -> Formula:
+    """Parse a condition; it must be boolean and hold no arithmetic."""
+    formula, kind = parse(text, types)
+    if kind != BOOL:
+        raise ExprError("E311", "条件的结果应是“是/否”，例如：预算资金支出率 < 90%。",
+                        "a condition must be true or false, e.g. rate < 90%")
+    for node in ast.walk(formula.tree):
+        if isinstance(node, (ast.BinOp, ast.Call, ast.IfExp)) or (
+                isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not)
+                and not isinstance(node.operand, ast.Constant)):
+            raise ExprError("E309", "条件中不能做运算；请先在 facts 中声明一个带 formula 的派生事实，再在条件中比较它。",
+                            "conditions hold no arithmetic; declare a derived fact with a formula and compare it",
+                            getattr(node, "col_offset", 0))
+    return formula
+
+
+def to_durable(formula: Formula, code: dict[str, str], types: dict[str, str]) -> dict:
+    """Compile a checked condition into a durable_rules expression over fact codes."""
+    return _cond(formula.tree, code, types, negate=False)
+
+
+# Constant conditions, as patterns on the department fact: one always holds, one never does.
+_TRUE, _FALSE = {"t": "d"}, {"t": "never"}
+_FLIP = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_NEG = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+_DURABLE_OP = {ast.Lt: "$lt", ast.LtE: "$lte", ast.Gt: "$gt", ast.GtE: "$gte", ast.NotEq: "$neq"}
+
+
+def _const(node) -> object:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_const(node.operand)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _const(node.operand)
+    value = node.value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return scaled(Decimal(repr(value)))
+    return value
+
+
+def _cond(node, code, types, negate) -> dict:
+    if isinstance(node, ast.BoolOp):
+        op = isinstance(node.op, ast.And) ^ negate
+        return {"$and" if op else "$or": [_cond(v, code, types, negate) for v in node.values]}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _cond(node.operand, code, types, not negate)
+    if isinstance(node, ast.Name):
+        return {code[node.id]: 0 if negate else 1}
+    if isinstance(node, ast.Constant):
+        truth = bool(node.value) ^ negate
+        return _TRUE if truth else _FALSE
+    if isinstance(node, ast.Compare):
+        parts = []
+        left = node.left
+        for op, right in zip(node.ops, node.comparators):
+            parts.append(_compare(left, type(op), right, code, negate))
+            left = right
+        if len(parts) == 1:
+            return parts[0]
+        return {"$or" if negate else "$and": parts}
+    raise ExprError("E309", "条件写法不受支持。", "unsupported condition")
+
+
+def _compare(left, op, right, code, negate) -> dict:
+    if not isinstance(left, ast.Name):
+        left, right, op = right, left, _FLIP[op]
+    if negate:
+        op = _NEG[op]
+    if not isinstance(left, ast.Name):  # two constants: decide now
+        value = _constant_compare(_const(left), op, _const(right))
+        return _TRUE if value else _FALSE
+    rhs = {"$m": code[right.id]} if isinstance(right, ast.Name) else _const(right)
+    if op is ast.Eq:
+        if isinstance(rhs, dict):
+            return {"$and": [{"$lte": {code[left.id]: rhs}}, {"$gte": {code[left.id]: rhs}}]}
+        return {code[left.id]: rhs}
+    return {_DURABLE_OP[op]: {code[left.id]: rhs}}
+
+
+def _constant_compare(a, op, b) -> bool:
+    return {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b, ast.Eq: a == b, ast.NotEq: a != b}[op]
+
+
+# ---- intervals ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Decimal | None          # None: unbounded
+    lo_closed: bool
+    hi: Decimal | None
+    hi_closed: bool
+    text: str = ""
+
+    def contains(self, x: Decimal) -> bool:
+        if self.lo is not None and (x < self.lo or (x == self.lo and not self.lo_closed)):
+            return False
+        if self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)):
+            return False
+        return True
+
+    def to_durable(self, field: str) -> list[dict]:
+        if self.lo is not None and self.hi is not None and self.lo == self.hi:
+            return [{field: scaled(self.lo)}]
+        out = []
+        if self.lo is not None:
+            out.append({("$gte" if self.lo_closed else "$gt"): {field: scaled(self.lo)}})
+        if self.hi is not None:
+            out.append({("$lte" if self.hi_closed else "$lt"): {field: scaled(self.hi)}})
+        return out
+
+
+_INF = {"+inf", "inf", "+∞", "∞", "正无穷"}
+_NINF = {"-inf", "-∞", "负无穷"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)%?$")
+
+
+def number_text(text: str) -> Decimal:
+    """'10%' -> 0.1, '3' -> 3; raises ValueError."""
+    t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if not _NUMBER.match(t):
+        raise ValueError(text)
+    if t.endswith("%"):
+        return Decimal(t[:-1]) / 100
+    return Decimal(t)
+
+
+def interval(text: str) -> Interval:
+    """'(10%, 20%]', '[90%, +inf)', '< 60%', '>= 0.9', '= 0'; raises ValueError."""
+    t = unicodedata.normalize("NFKC", str(text)).strip().translate(_SYMBOLS)
+    m = re.match(r"^([\[(])\s*([^,]+?)\s*,\s*([^,]+?)\s*([\])])$", t)
+    if m:
+        lo_s, hi_s = m.group(2).lower(), m.group(3).lower()
+        lo = None if lo_s in _NINF else number_text(lo_s)
+        hi = None if hi_s in _INF else number_text(hi_s)
+        if lo_s in _INF or hi_s in _NINF:
+            raise ValueError(text)
+        iv = Interval(lo, m.group(1) == "[" and lo is not None, hi, m.group(4) == "]" and hi is not None, str(text))
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and not (iv.lo_closed and iv.hi_closed))):
+            raise ValueError(text)
+        return iv
+    m = re.match(r"^(<=|>=|<|>|==|=)\s*(.+)$", t)
+    if m:
+        v = number_text(m.group(2))
+        op = m.group(1)
+        return {
+            "<": Interval(None, False, v, False, str(text)), "<=": Interval(None, False, v, True, str(text)),
+            ">": Interval(v, False, None, False, str(text)), ">=": Interval(v, True, None, False, str(text)),
+        }.get(op, Interval(v, True, v, True, str(text)))
+    raise ValueError(text)
+
+
+def overlaps(a: Interval, b: Interval) -> bool:
+    """True when some number lies in both."""
+    lo, lo_c = _max_lo(a, b)
+    hi, hi_c = _min_hi(a, b)
+    if lo is None or hi is None:
+        return True
+    return lo < hi or (lo == hi and lo_c and hi_c)
+
+
+def _max_lo(a, b):
+    if a.lo is None:
+        return b.lo, b.lo_closed
+    if b.lo is None or a.lo > b.lo:
+        return a.lo, a.lo_closed
+    if b.lo > a.lo:
+        return b.lo, b.lo_closed
+    return a.lo, a.lo_closed and b.lo_closed
+
+
+def _min_hi(a, b):
+    if a.hi is None:
+        return b.hi, b.hi_closed
+    if b.hi is None or a.hi < b.hi:
+        return a.hi, a.hi_closed
+    if b.hi < a.hi:
+        return b.hi, b.hi_closed
+    return a.hi, a.hi_closed and b.hi_closed
+
+
+def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
+    """Uncovered stretches of [lo, +inf) (or of the whole line when lo is None), as text."""
+    out = []
+    need, need_incl = lo, True          # the first point not yet covered; None is -inf
+    for iv in sorted(intervals, key=lambda i: (Decimal("-Infinity") if i.lo is None else i.lo, not i.lo_closed)):
+        if need is None:
+            starts_in_time = iv.lo is None
+        else:
+            starts_in_time = iv.lo is None or iv.lo < need or (iv.lo == need and (iv.lo_closed or not need_incl))
+        if not starts_in_time:
+            left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+            out.append(f"{left}, {fmt(iv.lo)}{')' if iv.lo_closed else ']'}")
+        if iv.hi is None:
+            return out
+        if need is None or (iv.hi, iv.hi_closed) > (need, not need_incl):
+            need, need_incl = iv.hi, not iv.hi_closed
+    left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+    out.append(f"{left}, +inf)")
+    return out
+
+
+def fmt(x: Decimal) -> str:
+    """A number as staff would write it: trailing zeros dropped."""
+    if x == x.to_integral_value():
+        return str(x.quantize(Decimal(1)))
+    return format(x.normalize(), "f")
+
+
+# ---- reason templates --------------------------------------------------------------------
+# "{预算资金支出率:%}" -> 98.83%; "{扣分}" -> 0.12; "{项目}" -> A、B和C. Our own tiny format:
+# str.format on user text could reach attributes, so it is never used.
+
+TEMPLATE_FIELD = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
+_FORMAT = re.compile(r"^(%|\.[0-6]f|\.[0-6]%|、)$")   # "、": join a list with 、 only
+
+
+def template_fields(text: str) -> list[tuple[str, str, int]]:
+    """(name, format, offset) for each {field}; raises ValueError on a bad format."""
+    out = []
+    for m in TEMPLATE_FIELD.finditer(text):
+        name, spec = m.group(1).strip(), (m.group(2) or "").strip()
+        if spec and not _FORMAT.match(spec):
+            raise ValueError(spec)
+        out.append((name, spec, m.start()))
+    return out
+
+
+def join_names(names: list[str], lang: str = "zh") -> str:
+    """A、B和C (zh) / A, B and C (en)."""
+    names = [str(n) for n in names]
+    if len(names) <= 1:
+        return "".join(names)
+    if lang == "en":
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return "、".join(names[:-1]) + "和" + names[-1]
+
+
+def show(value, spec: str = "", lang: str = "zh") -> str:
+    """A value as it reads in a report."""
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (list, tuple)):
+        parts = [show(v, "", lang) for v in value]
+        if spec == "、":
+            return ("、" if lang == "zh" else ", ").join(parts)
+        return join_names(parts, lang)
+    if isinstance(value, (int, Decimal)):
+        value = Decimal(value)
+        if spec.endswith("%"):
+            places = int(spec[1]) if len(spec) > 1 else 2
+            return format(round_to(value * 100, places), "f") + "%"
+        if spec.endswith("f"):
+            return format(round_to(value, int(spec[1])), "f")
+        return fmt(round_to(value, 6)) if value != value.to_integral_value() else fmt(value)
+    return str(value)
+
+
+def round_to(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def fill(text: str, values: dict, lang: str = "zh") -> str:
+    return TEMPLATE_FIELD.sub(lambda m: show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang), text)

@@ -1,0 +1,289 @@
+"""Read a department's fact file against the facts its policy declares.
+
+Values are accepted as people write them where the meaning is unambiguous (98.83%,
+690.47万元, 6,904,700元, full-width digits, 是/否) and refused with a hint where it is not
+(a bare 98.83 in a percent field). Derived facts are computed here, in Decimal, and every
+number is held to six decimal places so that durable_rules and the scorer see the same value.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from . import expr
+from .load import Document
+from .policy import NUMERIC_TYPES, FactDecl, Policy
+from .problems import InputError, did_you_mean
+
+
+@dataclass
+class Department:
+    """One department's facts, normalised: what evaluate() needs and nothing else."""
+
+    file: str
+    name: str
+    values: dict                      # top-level facts (declared and derived)
+    items: dict = field(default_factory=dict)   # list facts: key -> list of record dicts
+    short_name: str = ""
+    year: int | None = None
+    policy_ref: str | None = None
+    claimed: dict | None = None
+
+
+_TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
+_FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
+_MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "千元": Decimal("0.1")}
+_NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
+
+
+def _clean(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).strip()
+    return t.replace(",", "").replace(" ", "").replace("，", "")
+
+
+def coerce(decl: FactDecl, raw) -> tuple[object, tuple | None]:
+    """(value, None) or (None, (中文, English, code)). Shared by fact files and policy defaults."""
+    t = decl.type
+    if t in NUMERIC_TYPES:
+        value, problem = _number(decl, raw)
+        if problem:
+            return None, problem
+        value = expr.quantize6(value)
+        if abs(value) >= expr.MAX_ABS:
+            return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
+        if t == "count" and value != value.to_integral_value():
+            return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
+        if decl.min is not None and value < decl.min:
+            return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
+        if decl.max is not None and value > decl.max:
+            return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
+        return value, None
+    if t == "boolean":
+        if isinstance(raw, bool):
+            return raw, None
+        if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool):
+            s = _clean(str(raw)).lower()
+            if s in _TRUE:
+                return True, None
+            if s in _FALSE:
+                return False, None
+        return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw)}", "E402")
+    if t == "text":
+        if isinstance(raw, str) and raw.strip():
+            return raw.strip(), None
+        if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
+            return str(raw), None
+        return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw)}", "E402")
+    if t == "texts":
+        if isinstance(raw, str):
+            raw = [raw]
+        if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
+            return [str(x).strip() for x in raw if str(x).strip()], None
+        return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw)}", "E402")
+    if t == "choice":
+        s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
+        if s in decl.options:
+            return s, None
+        hint = did_you_mean(str(raw), decl.options)
+        return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {_show(raw)}。{hint}",
+                      f"expected one of {', '.join(decl.options)}, got {_show(raw)}", "E204")
+    if t == "list":
+        if isinstance(raw, list):
+            return raw, None   # records are read by read_records, which can locate each field
+        return None, (f"应为记录列表（每项以“- ”开头），实际是 {_show(raw)}。", "expected a list of records", "E402")
+    return None, ("未知类型。", "unknown type", "E402")
+
+
+def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
+    if isinstance(raw, bool) or raw is None:
+        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw)}", "E402")
+    if isinstance(raw, float):   # .inf / .nan from YAML
+        return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
+    if isinstance(raw, (int, Decimal)):
+        value = Decimal(raw)
+        if decl.type == "percent" and abs(value) > 2:
+            return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
+                          f"{value} in a percent field is ambiguous", "E404")
+        return value, None
+    if not isinstance(raw, str):
+        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw)}", "E402")
+    m = _NUM.match(_clean(raw))
+    if not m:
+        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw)}", "E402")
+    try:
+        value = Decimal(m.group(1))
+    except InvalidOperation:
+        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw)}", "E402")
+    unit = m.group(2) or ""
+    if unit == "%":
+        return value / 100, None
+    if unit in _MONEY_UNITS:
+        if decl.type != "money":
+            return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
+        return value * _MONEY_UNITS[unit], None
+    if unit:
+        if decl.type in ("number", "count"):
+            return value, None   # 185人次, 3项: a counting word after the number
+        return None, (f"“{raw}”的单位“{unit}”不适用于 {decl.type} 类型。", f"unit '{unit}' does not fit {decl.type}", "E404")
+    if decl.type == "percent" and abs(value) > 2:
+        return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
+                      f"{value} in a percent field is ambiguous", "E404")
+    return value, None
+
+
+def _show(raw) -> str:
+    if isinstance(raw, str):
+        return f"“{raw[:30]}”"
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if raw is None:
+        return "空值"
+    if isinstance(raw, (list, dict)):
+        return "（列表）" if isinstance(raw, list) else "（映射）"
+    return str(raw)
+
+
+def read_department(doc: Document, policy: Policy) -> Department:
+    """Check a fact document against the policy; raise InputError with every problem found."""
+    from .validate import schema_problems
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem("E106", (), "事实文件最外层应是“字段: 值”的映射。", "The top level must be a mapping.")])
+    problems = schema_problems(doc, "facts.schema.json")
+    if problems:
+        raise InputError(problems)
+    d = doc.data
+    reader = _Reader(doc, policy)
+    values, items = reader.read(d["facts"])
+    if d.get("year") is not None and d["year"] != policy.year:
+        reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
+                   f"year {d['year']} does not match the policy's {policy.year}")
+    if reader.problems:
+        raise InputError(reader.problems)
+    claimed = d.get("claimed")
+    return Department(file=doc.file, name=d["department"], values=values, items=items,
+                      short_name=d.get("short_name", ""), year=d.get("year"), policy_ref=d.get("policy"),
+                      claimed=claimed)
+
+
+class _Reader:
+    def __init__(self, doc: Document, policy: Policy):
+        self.doc, self.policy, self.problems = doc, policy, []
+
+    def err(self, code, path, zh, en="", hint="", at_key=False):
+        self.problems.append(self.doc.problem(code, path, zh, en, hint, at_key=at_key))
+
+    def read(self, given: dict):
+        decls = self.policy.facts
+        values, items = {}, {}
+        base = ("facts",)
+        for key in given:
+            if key not in decls:
+                self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
+                         f"policy {self.policy.id} declares no fact '{key}'",
+                         hint=did_you_mean(str(key), [k for k, f in decls.items() if not f.derived]) or "", at_key=True)
+            elif decls[key].derived:
+                self.err("E403", base + (key,), f"“{key}”由公式计算（{decls[key].formula.text}），不需要填写。",
+                         f"'{key}' is computed by a formula; do not give it", at_key=True)
+        for key, decl in decls.items():
+            if decl.derived:
+                continue
+            if key in given:
+                raw = given[key]
+                if ("$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in base + (key,))) in self.doc.yaml11_bools \
+                        and decl.type != "boolean":
+                    self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
+                             f"'{key}' is a YAML 1.1 yes/no word")
+                    continue
+                value, problem = coerce(decl, raw)
+                if problem:
+                    self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", problem[1])
+                    continue
+            elif decl.required:
+                self.err("E401", base, f"缺少必填事实“{key}”（{decl.label}）。", f"missing required fact '{key}'",
+                         hint=f"在 facts 下加上一行“{key}: …”。", at_key=True)
+                continue
+            elif decl.type == "list":
+                value = []
+            else:
+                value = decl.default
+            if decl.type == "list":
+                items[key] = self.read_records(decl, value, base + (key,))
+            else:
+                values[key] = value
+        if not self.problems:
+            self.derive(decls, values, base, given)
+            for key, decl in decls.items():
+                if decl.type == "list":
+                    for i, rec in enumerate(items[key]):
+                        env = dict(values)
+                        env.update(rec)
+                        self.derive(decl.fields, rec, base + (key, i), rec, env)
+        return values, items
+
+    def read_records(self, decl: FactDecl, records, path) -> list[dict]:
+        out = []
+        for i, rec in enumerate(records):
+            p = path + (i,)
+            if not isinstance(rec, dict):
+                self.err("E402", p, f"“{decl.key}”的第 {i + 1} 项应是“字段: 值”的记录。", "each record must be a mapping")
+                continue
+            row = {}
+            for k in rec:
+                if k not in decl.fields or decl.fields[k].derived:
+                    self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
+                             hint=did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]) or "", at_key=True)
+            for k, f in decl.fields.items():
+                if f.derived:
+                    continue
+                if k in rec:
+                    value, problem = coerce(f, rec[k])
+                    if problem:
+                        self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}", problem[1])
+                        continue
+                    row[k] = value
+                elif f.required:
+                    self.err("E401", p, f"“{decl.key}”第 {i + 1} 项缺少“{k}”。", f"record {i + 1} of '{decl.key}' lacks '{k}'")
+                else:
+                    row[k] = f.default
+            out.append(row)
+        return out
+
+    def derive(self, decls: dict[str, FactDecl], values: dict, path, given, env=None):
+        """Compute derived facts in dependency order (validate.py has ruled out loops)."""
+        env = values if env is None else env
+        done: set[str] = set()
+
+        def compute(key):
+            if key in done:
+                return
+            f = decls[key]
+            for n in f.formula.names:
+                if n in decls and decls[n].derived:
+                    compute(n)
+            try:
+                value = expr.evaluate(f.formula, env)
+            except expr.EvalError as exc:
+                first = next((n for n in f.formula.names if n in given), None)
+                at = path + ((first,) if first else ())
+                self.err("E405", at, f"无法计算“{key}”（{f.formula.text}）：{exc}。", f"cannot compute '{key}': {exc}")
+                raise _Failed
+            if f.expr_type == "number":
+                value = expr.quantize6(value)
+                if abs(value) >= expr.MAX_ABS:
+                    self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
+                    raise _Failed
+            values[key] = value
+            env[key] = value
+            done.add(key)
+        try:
+            for key, f in decls.items():
+                if f.derived:
+                    compute(key)
+        except _Failed:
+            pass
+
+
+class _Failed(Exception):
+    pass

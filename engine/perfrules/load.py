@@ -1,0 +1,293 @@
+"""Step 1 — load: read a YAML file safely and keep where every value came from.
+
+Safe by construction: a SafeLoader subclass (never the full Loader), numbers read exactly as
+Decimal, only true/false are booleans (YAML 1.1's yes/no/on/off stay text and are flagged by
+the validators), dates stay strings, duplicate keys, alias bombs and huge files are refused,
+and GBK/GB18030 or BOM-prefixed files are read. Every failure is a located Problem.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from .problems import InputError, Problem
+
+MAX_FILE_BYTES = 2 * 1024 * 1024      # a policy or fact file is a few KB
+MAX_NODES = 200_000                   # nodes after expanding aliases
+MAX_DEPTH = 64                        # nesting depth of collections
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
+class _Loader(_Base):
+    """SafeLoader with exact numbers and YAML 1.2-style booleans."""
+
+    yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+        for k, v in _Base.yaml_implicit_resolvers.items()
+    }
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_float(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return float(yaml.SafeLoader.construct_yaml_float(loader, node))  # .inf / .nan
+    return value if value.is_finite() else float(value)
+
+
+def _construct_timestamp_as_text(loader, node):
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+
+
+@dataclass
+class Document:
+    """A loaded file: its data, its node tree (for line:col) and its text lines."""
+
+    file: str
+    data: object
+    root: yaml.Node | None
+    lines: list[str] = field(default_factory=list)
+    yaml11_bools: set = field(default_factory=set)   # paths of plain yes/no/on/off scalars
+
+    def node_at(self, path) -> yaml.Node | None:
+        """Walk the node tree along a path of keys and indices; stop at the deepest found."""
+        node = self.root
+        for step in path:
+            child = None
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(step):
+                        child = v
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                child = node.value[step]
+            if child is None:
+                break
+            node = child
+        return node
+
+    def key_node_at(self, path) -> yaml.Node | None:
+        """The key node of the last step (to point at a key rather than its value)."""
+        if not path:
+            return self.root
+        parent = self.node_at(path[:-1])
+        if isinstance(parent, yaml.MappingNode):
+            for k, _ in parent.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(path[-1]):
+                    return k
+        return self.node_at(path)
+
+    def problem(self, code, path=(), message="", message_en="", hint="", hint_en="", at_key=False) -> Problem:
+        node = self.key_node_at(path) if at_key else self.node_at(path)
+        line = col = 0
+        if node is not None:
+            line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        return self.problem_at(code, line, col, json_path(path), message, message_en, hint, hint_en)
+
+    def problem_at(self, code, line, col, path="$", message="", message_en="", hint="", hint_en="") -> Problem:
+        source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Problem(code, message, message_en, self.file, line, col, path, hint, hint_en, source)
+
+
+def json_path(path) -> str:
+    out = "$"
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else f".{step}"
+    return out
+
+
+def decode(raw: bytes, file: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise InputError([Problem(
+            "E102", "文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取。",
+            "The file is neither UTF-8 nor GBK/GB18030.", file)])
+    return text
+
+
+def read_text(path: str | Path) -> str:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if not p.is_file():
+            raise IsADirectoryError(str(p))
+    except OSError:
+        raise InputError([Problem("E101", f"找不到文件或无法读取：{p}", f"no such file or not readable: {p}", str(p))])
+    if size > MAX_FILE_BYTES:
+        raise InputError([Problem(
+            "E105", f"文件有 {size:,} 字节，超过上限 {MAX_FILE_BYTES:,} 字节。",
+            f"The file has {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}.", str(p))])
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem("E101", f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}", str(p))])
+    return decode(raw, str(p))
+
+
+def load_file(path: str | Path) -> Document:
+    return load_text(read_text(path), str(path))
+
+
+def load_text(text: str, file: str = "<input>") -> Document:
+    """Parse YAML text into a Document, or raise InputError with located problems."""
+    doc = Document(file, None, None, text.splitlines())
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise InputError([doc.problem_at("E105", 0, 0, "$", "文档超过大小上限。", "The document is over the size limit.")])
+    if "\x00" in text:
+        raise InputError([doc.problem_at("E102", 0, 0, "$", "文件含有空字符，不是文本文件。", "The file contains NUL characters.")])
+    _check_depth(text, doc)
+    loader = _Loader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.composer.ComposerError as exc:
+            if "single document" in str(exc.problem or exc):
+                mark = exc.problem_mark
+                raise InputError([doc.problem_at(
+                    "E106", mark.line + 1, mark.column + 1, "$",
+                    "文件中有多个 YAML 文档（---）；一个文件只能有一个。",
+                    "The file holds several YAML documents (---); one is allowed.")])
+            raise
+        if root is None:
+            raise InputError([doc.problem_at("E106", 1, 1, "$", "文件是空的。", "The file is empty.")])
+        doc.root = root
+        _check_size_and_duplicates(doc)
+        doc.data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        detail = (exc.problem or exc.context or "").strip()
+        raise InputError([doc.problem_at(
+            "E103", line, col, "$", f"YAML 语法错误：{_zh_yaml(detail)}", f"YAML syntax error: {detail}")])
+    except yaml.YAMLError as exc:
+        raise InputError([doc.problem_at("E103", 0, 0, "$", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}")])
+    except (RecursionError, MemoryError):
+        raise InputError([doc.problem_at("E105", 0, 0, "$", "文档嵌套过深或过大。", "The document is nested too deep or too large.")])
+    finally:
+        loader.dispose()
+    return doc
+
+
+_YAML_ZH = [
+    ("could not find expected ':'", "缺少冒号“:”"),
+    ("mapping values are not allowed here", "这里不能出现“键: 值”，可能是缩进不对或值中的冒号需要加引号"),
+    ("found character '\\t' that cannot start any token", "不能用 Tab 缩进，请改用空格"),
+    ("found unexpected end of stream", "文件意外结束，可能缺少右引号或右括号"),
+    ("expected <block end>, but found", "缩进不一致"),
+    ("did not find expected key", "缩进不一致或缺少“-”"),
+    ("found undefined alias", "使用了未定义的别名（*）"),
+    ("found unhashable key", "键不能是列表或映射"),
+]
+
+
+def _zh_yaml(detail: str) -> str:
+    for en, zh in _YAML_ZH:
+        if en in detail:
+            return f"{zh}（{detail}）"
+    return detail
+
+
+def _check_depth(text: str, doc: Document) -> None:
+    """Refuse absurd nesting before the parser recurses into it."""
+    if text.count("[") + text.count("{") < MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    raise InputError([doc.problem_at(
+                        "E105", m.line + 1, m.column + 1, "$",
+                        f"嵌套超过 {MAX_DEPTH} 层。", f"Nesting deeper than {MAX_DEPTH} levels.")])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the real parse reports it with its location
+
+
+def _check_size_and_duplicates(doc: Document) -> None:
+    """Count nodes with aliases expanded (alias bombs) and find duplicate keys."""
+    problems: list[Problem] = []
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def visit(node, path) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise InputError([doc.problem_at("E105", node.start_mark.line + 1, node.start_mark.column + 1,
+                                             "$", "别名（*）引用了自身，形成无限结构。", "An alias refers to itself.")])
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen and k.value != "<<":
+                        first = seen[k.value].start_mark.line + 1
+                        problems.append(doc.problem_at(
+                            "E104", k.start_mark.line + 1, k.start_mark.column + 1,
+                            _path_text(path + [k.value]),
+                            f"字段“{k.value}”重复出现（第一次在第 {first} 行）；YAML 只会保留最后一个值。",
+                            f"key '{k.value}' appears twice (first on line {first}).",
+                        ))
+                    seen.setdefault(k.value, k)
+                    if isinstance(v, yaml.ScalarNode) and v.style is None and YAML11_BOOL.match(v.value):
+                        doc.yaml11_bools.add(_path_text(path + [k.value]))
+                total += visit(k, path) + visit(v, path + [k.value])
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                if isinstance(v, yaml.ScalarNode) and v.style is None and YAML11_BOOL.match(v.value):
+                    doc.yaml11_bools.add(_path_text(path + [i]))
+                total += visit(v, path + [i])
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise InputError([doc.problem_at(
+                "E105", node.start_mark.line + 1, node.start_mark.column + 1, "$",
+                f"展开别名后超过 {MAX_NODES:,} 个节点（疑似“别名炸弹”）。",
+                f"Over {MAX_NODES:,} nodes once aliases are expanded (an alias bomb?).")])
+        return total
+
+    visit(doc.root, [])
+    if problems:
+        raise InputError(problems)
+
+
+def _path_text(path) -> str:
+    return json_path(path)

@@ -1,0 +1,139 @@
+"""The policy model: what a validated rule file means, as plain data.
+
+validate.py builds these from YAML; compile.py turns the rules into a durable_rules ruleset;
+score.py computes points from the rules that fired. Nothing here reads files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .expr import Formula, Interval
+
+NUMERIC_TYPES = ("number", "percent", "money", "count")
+
+
+@dataclass
+class FactDecl:
+    key: str
+    type: str
+    label: str = ""
+    label_en: str = ""
+    description: str = ""
+    required: bool = False
+    default: object = None
+    has_default: bool = False
+    formula: Formula | None = None
+    options: tuple[str, ...] = ()
+    min: Decimal | None = None
+    max: Decimal | None = None
+    fields: dict[str, "FactDecl"] = field(default_factory=dict)   # list records
+    path: tuple = ()
+
+    @property
+    def derived(self) -> bool:
+        return self.formula is not None
+
+    @property
+    def expr_type(self) -> str | None:
+        """The type a formula or condition sees: number, boolean, text (None: not usable)."""
+        if self.type in NUMERIC_TYPES:
+            return "number"
+        if self.type == "boolean":
+            return "boolean"
+        if self.type in ("text", "choice"):
+            return "text"
+        return None
+
+
+@dataclass
+class Rule:
+    """One thing that can fire: it compiles to exactly one durable_rules rule."""
+
+    index: int                     # position in the policy, also the durable rule name
+    indicator: "Indicator"
+    on_items: bool = False         # matches item facts (per_item) instead of the department fact
+    interval: Interval | None = None
+    condition: Formula | None = None
+    fact: str | None = None        # checklist item fact / tiered choice fact / compared fact
+    value: object = None           # tiered: option value
+    deduct: Decimal | None = None
+    score: Decimal | None = None
+    label: str = ""
+    label_en: str = ""
+    reason: str = ""
+    reason_en: str = ""
+    path: tuple = ()
+
+
+@dataclass
+class Method:
+    kind: str
+    rules: list[Rule] = field(default_factory=list)
+    params: dict = field(default_factory=dict)   # rate, full_at, value, limit, unit, items, measure, …
+    reason: str = ""
+    reason_en: str = ""
+
+    def facts_used(self) -> list[str]:
+        """Top-level facts this method reads (for the explanation)."""
+        keys = [self.params[k] for k in ("rate", "value", "choice", "score", "note", "items") if k in self.params]
+        keys += [r.fact for r in self.rules if r.fact]
+        for r in self.rules:
+            if r.condition is not None:
+                keys += list(r.condition.names)
+        return list(dict.fromkeys(keys))
+
+
+@dataclass
+class Indicator:
+    id: str
+    name: str
+    points: Decimal
+    name_en: str = ""
+    confidence: str = ""
+    basis: str = ""
+    criteria: str = ""
+    children: list["Indicator"] = field(default_factory=list)
+    method: Method | None = None
+    path: tuple = ()
+    ancestors: tuple[str, ...] = ()
+
+    def leaves(self):
+        if not self.children:
+            yield self
+        for c in self.children:
+            yield from c.leaves()
+
+
+@dataclass
+class Grade:
+    name: str
+    min: Decimal
+    name_en: str = ""
+
+
+@dataclass
+class Policy:
+    id: str
+    title: str
+    year: int
+    version: str
+    full_score: Decimal
+    grades: list[Grade]
+    facts: dict[str, FactDecl]
+    indicators: list[Indicator]
+    title_en: str = ""
+    region: str = ""
+    file: str = ""
+    sha256: str = ""
+    rules: list[Rule] = field(default_factory=list)
+
+    def leaves(self) -> list[Indicator]:
+        return [leaf for top in self.indicators for leaf in top.leaves()]
+
+    def grade(self, score: Decimal, lang: str = "zh") -> str:
+        for g in self.grades:
+            if score >= g.min:
+                return (g.name_en or g.name) if lang == "en" else g.name
+        last = self.grades[-1]
+        return (last.name_en or last.name) if lang == "en" else last.name

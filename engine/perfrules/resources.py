@@ -1,0 +1,33 @@
+"""Where the shipped rules/ and schemas/ are: inside the installed package, or at the top of
+the repository when running from a checkout or an editable install."""
+from __future__ import annotations
+
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _find(name: str) -> Path:
+    for base in (_HERE / name, _HERE.parent.parent / name):
+        if base.is_dir():
+            return base
+    return _HERE / name
+
+
+def rules_dir() -> Path:
+    return _find("rules")
+
+
+def schema_path(name: str) -> Path:
+    return _find("schemas") / name
+
+
+def policy_ids() -> dict[str, Path]:
+    """Shipped policies by id (the path under rules/ without .yaml)."""
+    root = rules_dir()
+    out = {}
+    for p in sorted(root.rglob("*.yaml")):
+        if p.name.endswith(".cases.yaml") or p.parent.name.endswith(".cases"):
+            continue
+        out[p.relative_to(root).with_suffix("").as_posix()] = p
+    return out

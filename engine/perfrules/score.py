@@ -1,0 +1,175 @@
+"""Step 5 — explain: points, deductions and their reasons, from the rules that fired.
+
+durable_rules decides which rules fire; this module turns each firing into points with the
+method's arithmetic (Decimal, half-up to two places at the indicator level, never below zero:
+扣完为止) and fills the rule's reason template with the facts it used.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import expr
+from .compile import Compiled
+from .evaluate import EngineError, fired_rules
+from .facts import Department
+from .policy import Indicator, Policy
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class IndicatorResult:
+    indicator: Indicator
+    score: Decimal
+    deduction: Decimal
+    reasons: list[str] = field(default_factory=list)
+    reasons_en: list[str] = field(default_factory=list)
+    facts_used: dict = field(default_factory=dict)
+    children: list["IndicatorResult"] = field(default_factory=list)
+    fired: list[int] = field(default_factory=list)
+
+    def leaves(self):
+        if not self.children:
+            yield self
+        for c in self.children:
+            yield from c.leaves()
+
+
+@dataclass
+class Result:
+    policy: Policy
+    department: Department
+    score: Decimal
+    indicators: list[IndicatorResult]
+
+    @property
+    def max_score(self) -> Decimal:
+        return expr.round2(self.policy.full_score)
+
+    def grade(self, lang: str = "zh") -> str:
+        return self.policy.grade(self.score, lang)
+
+    def leaves(self) -> list[IndicatorResult]:
+        return [leaf for top in self.indicators for leaf in top.leaves()]
+
+    @property
+    def deductions(self) -> list[IndicatorResult]:
+        return [leaf for leaf in self.leaves() if leaf.deduction > 0]
+
+    @property
+    def fired(self) -> set[int]:
+        return {i for leaf in self.leaves() for i in leaf.fired}
+
+
+def evaluate(compiled: Compiled, dept: Department) -> Result:
+    fired = fired_rules(compiled, dept)
+    by_leaf: dict[str, list[tuple[int, int | None]]] = {}
+    rules = compiled.policy.rules
+    for index, n in fired:
+        by_leaf.setdefault(rules[index].indicator.id, []).append((index, n))
+    tops = [_node(ind, by_leaf, compiled.policy, dept) for ind in compiled.policy.indicators]
+    total = sum((t.score for t in tops), Decimal(0))
+    total = min(max(total, Decimal(0)), compiled.policy.full_score)
+    return Result(compiled.policy, dept, expr.round2(total), tops)
+
+
+def _node(ind: Indicator, by_leaf, policy, dept) -> IndicatorResult:
+    if ind.children:
+        kids = [_node(c, by_leaf, policy, dept) for c in ind.children]
+        score = sum((k.score for k in kids), ZERO)
+        return IndicatorResult(ind, score, expr.round2(ind.points) - score, children=kids)
+    return _leaf(ind, by_leaf.get(ind.id, []), policy, dept)
+
+
+def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorResult:
+    m = ind.method
+    rules = policy.rules
+    points = ind.points
+    values = dept.values
+    used = {k: values[k] for k in m.facts_used() if k in values}
+    fills: list[tuple[str, str, dict]] = []     # (template zh, template en, extra fields)
+    deduction = Decimal(0)
+    score_override = None
+
+    if m.kind == "proportional" and fired:
+        frac = values[m.params["rate"]] / m.params["full_at"]
+        frac = min(max(frac, Decimal(0)), Decimal(1))
+        score_override = expr.round2(points * frac)
+        fills.append((m.reason, m.reason_en, {}))
+    elif m.kind in ("bands", "tiered"):
+        if len(fired) != 1:
+            raise EngineError(f"{ind.id}: {len(fired)} bands or tiers fired, expected exactly one")
+        r = rules[fired[0][0]]
+        score_override = r.score
+        if r.score < points:
+            fills.append((r.reason, r.reason_en, {"区间": r.interval.text if r.interval else "", "档次": r.value or ""}))
+    elif m.kind == "deductions":
+        for index, _ in fired:
+            r = rules[index]
+            deduction += r.deduct
+            fills.append((r.reason, r.reason_en, {"扣分": r.deduct}))
+    elif m.kind == "per_item":
+        records = dept.items.get(m.params["items"], [])
+        label = m.params["item_label"]
+        groups: dict[int, list[int]] = {}
+        for index, n in fired:
+            groups.setdefault(index, []).append(n)
+        if m.params["aggregate"] == "worst" and groups:
+            worst = max(groups, key=lambda i: (rules[i].deduct, -i))
+            groups = {worst: groups[worst]}
+        for index, ns in groups.items():
+            r = rules[index]
+            amount = r.deduct if m.params["aggregate"] == "worst" else r.deduct * len(ns)
+            deduction += amount
+            names = [records[n][label] if label else f"第{n + 1}项" for n in ns]
+            fills.append((r.reason, r.reason_en, {"扣分": amount, "项目": names, "个数": len(ns), "区间": r.interval.text}))
+        used[m.params["items"]] = [
+            {**({label: records[n][label]} if label else {"序号": n + 1}), m.params["measure"]: records[n][m.params["measure"]]}
+            for _, n in fired]
+    elif m.kind == "checklist" and fired:
+        missing = [rules[i] for i, _ in fired]
+        deduction = sum((r.deduct for r in missing), Decimal(0))
+        fills.append((m.reason, m.reason_en, {"缺少项": [r.label for r in missing], "缺少个数": len(missing),
+                                              "_en": {"缺少项": [r.label_en or r.label for r in missing]}}))
+    elif m.kind == "per_unit" and fired:
+        p = m.params
+        value = values[p["value"]]
+        excess = (value - p["limit"]) if p["direction"] == "above" else (p["limit"] - value)
+        units = excess / p["unit"]
+        if p["units"] == "ceil":
+            units = Decimal(math.ceil(units))
+        elif p["units"] == "floor":
+            units = Decimal(math.floor(units))
+        deduction = units * p["deduct"]
+        if deduction > 0:
+            fills.append((m.reason, m.reason_en, {"超出": expr.round_to(units, 2)}))
+    elif m.kind == "manual" and fired:
+        p = m.params
+        given = values[p["score"]]
+        score_override = expr.round2(min(max(given, Decimal(0)), points))
+        tier = next((label for label, iv in p["tiers"] if iv.contains(given / points)), "")
+        fills.append((m.reason, m.reason_en, {"说明": values[p["note"]], "档次": tier}))
+
+    capped = False
+    if score_override is None:
+        if deduction > points:
+            deduction, capped = points, True
+        score = expr.round2(points - deduction)
+    else:
+        score = score_override
+    lost = expr.round2(points) - score
+    result = IndicatorResult(ind, score, lost, facts_used=used, fired=[i for i, _ in fired])
+    if lost > 0:
+        base = {**values, "扣分": lost, "得分": score, "分值": points, "指标": ind.name}
+        for zh, en, extra in fills:
+            extra = dict(extra)
+            en_extra = extra.pop("_en", {})
+            fields = {**base, **extra}
+            result.reasons.append(expr.fill(zh, fields, "zh"))
+            result.reasons_en.append(expr.fill(en, {**fields, **en_extra}, "en") if en else expr.fill(zh, fields, "en"))
+        if capped:
+            result.reasons.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(points)}分，扣完为止")
+            result.reasons_en.append(f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(points)} points; capped")
+    return result
