@@ -1,0 +1,24 @@
+"""Shared test setup: hypothesis profiles and paths.
+
+HYPOTHESIS_PROFILE=ci (set by .ci/run) runs the fuzz properties at FUZZ_EXAMPLES = 2,000
+examples each; the default dev profile runs fewer so a local `pytest` stays quick.
+"""
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+EXAMPLES = ROOT / "examples"
+PANYU_POLICY = RULES / "guangzhou" / "panyu" / "2023.yaml"
+PANYU_FACTS = EXAMPLES / "panyu-jiguan-gongwei-2023.yaml"
+
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.load_profile(PROFILE)
+
+# fuzz properties (issue 3) run at least 2,000 examples each in CI
+FUZZ_EXAMPLES = 2000 if PROFILE == "ci" else 200
