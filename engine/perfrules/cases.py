@@ -1,0 +1,213 @@
+"""Policy test cases beside the policy (OPA's x_test.rego, OpenFisca's YAML tests).
+
+`rules/…/2023.cases.yaml` holds named cases: facts (inline over an optional base fact file)
+and what the policy must give for them: score, grade, the exact set of deductions, reason
+fragments, or the error code a bad fact must raise. `perfrules test` runs them and reports
+which rules (bands, checklist items, tiers, conditions) no case ever made fire.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from . import expr
+from .load import Document, load_file
+from .pipeline import compiled_policy, resolve_policy
+from .problems import InputError, Problem
+
+
+@dataclass
+class Case:
+    name: str
+    data: dict                 # a whole fact document
+    expect: dict
+    path: tuple
+
+
+@dataclass
+class CaseFile:
+    file: Path
+    policy_path: Path
+    cases: list[Case]
+    doc: Document
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    ok: bool
+    diffs: list[str] = field(default_factory=list)
+    fired: set[int] = field(default_factory=set)
+
+
+@dataclass
+class FileReport:
+    cases: CaseFile
+    results: list[CaseResult]
+    policy: object
+
+    @property
+    def passed(self) -> int:
+        return sum(r.ok for r in self.results)
+
+    def uncovered(self) -> list:
+        fired = set().union(*(r.fired for r in self.results)) if self.results else set()
+        return [r for r in self.policy.rules if r.index not in fired]
+
+
+def load_cases(path) -> CaseFile:
+    from .validate import schema_problems
+    path = Path(path)
+    doc = load_file(path)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem("E106", (), "测试用例文件最外层应是“字段: 值”的映射。", "The top level must be a mapping.")])
+    problems = schema_problems(doc, "cases.schema.json")
+    if problems:
+        raise InputError(problems)
+    d = doc.data
+    ref = d.get("policy") or _default_policy(path)
+    try:
+        policy_path = resolve_policy(ref, path.parent, str(path))
+    except InputError as exc:
+        raise InputError([doc.problem("E406", ("policy",), exc.problems[0].message, exc.problems[0].message_en)])
+    base = {}
+    if "base" in d:
+        base_path = path.parent / d["base"]
+        try:
+            base_doc = load_file(base_path)
+        except InputError as exc:
+            raise InputError([doc.problem("E501", ("base",), f"base 指向的事实文件无法读取：{exc.problems[0].message}",
+                                          "base fact file cannot be read")])
+        base = base_doc.data if isinstance(base_doc.data, dict) else {}
+    cases, names = [], set()
+    for i, c in enumerate(d["cases"]):
+        if c["name"] in names:
+            raise InputError([doc.problem("E305", ("cases", i, "name"), f"用例名“{c['name']}”重复。", "duplicate case name")])
+        names.add(c["name"])
+        data = copy.deepcopy(base) if base else {"department": c["name"], "facts": {}}
+        data.setdefault("department", c["name"])
+        data.setdefault("facts", {})
+        data.pop("claimed", None)
+        data["facts"] = {**data.get("facts", {}), **c.get("facts", {})}
+        for k in c.get("remove", []):
+            data["facts"].pop(k, None)
+        cases.append(Case(c["name"], data, c["expect"], ("cases", i)))
+    return CaseFile(path, policy_path, cases, doc)
+
+
+def _default_policy(path: Path) -> str:
+    name = path.name
+    stem = name[: -len(".cases.yaml")] if name.endswith(".cases.yaml") else path.stem
+    return str(path.parent / f"{stem}.yaml")
+
+
+def run_file(path) -> FileReport:
+    from .explain import evaluate
+    from .facts import read_department
+    cf = load_cases(path)
+    compiled = compiled_policy(cf.policy_path)
+    results = []
+    for case in cf.cases:
+        doc = Document(f"{cf.file}#{case.name}", case.data, None)
+        want = case.expect
+        try:
+            result = evaluate(compiled, read_department(doc, compiled.policy))
+        except InputError as exc:
+            codes = [p.code for p in exc.problems]
+            if want.get("error") in codes:
+                results.append(CaseResult(case, True))
+            else:
+                results.append(CaseResult(case, False, [f"事实被拒绝：[{exc.problems[0].code}] {exc.problems[0].message}"]))
+            continue
+        results.append(CaseResult(case, True, fired=result.fired) if not (diffs := _compare(want, result))
+                       else CaseResult(case, False, diffs, result.fired))
+    return FileReport(cf, results, compiled.policy)
+
+
+def _num(x) -> Decimal:
+    return expr.round2(Decimal(str(x)))
+
+
+def _compare(want: dict, result) -> list[str]:
+    diffs = []
+    if "error" in want:
+        diffs.append(f"期望事实被拒绝（{want['error']}），实际得分 {result.score}")
+    if "score" in want and _num(want["score"]) != result.score:
+        diffs.append(f"得分：期望 {_num(want['score'])}，实际 {result.score}")
+    if "grade" in want and want["grade"] != result.grade():
+        diffs.append(f"等级：期望 {want['grade']}，实际 {result.grade()}")
+    got = {d.indicator.id: d for d in result.deductions}
+    if "deductions" in want:
+        expected = {str(k): _num(v) for k, v in (want["deductions"] or {}).items()}
+        for ind in sorted(set(expected) | set(got)):
+            e = expected.get(ind, Decimal("0.00"))
+            g = got[ind].deduction if ind in got else Decimal("0.00")
+            if e != g:
+                diffs.append(f"扣分 {ind}：期望 {e if e else '无'}，实际 {g if g else '无'}"
+                             + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""))
+    for ind, fragment in (want.get("reasons") or {}).items():
+        text = "；".join(got[ind].reasons) if ind in got else ""
+        if str(fragment) not in text:
+            diffs.append(f"扣分原因 {ind}：应包含“{fragment}”，实际“{text or '（无扣分）'}”")
+    return diffs
+
+
+def describe(rule) -> str:
+    """A rule as staff would name it in a coverage report."""
+    ind, kind = rule.indicator, rule.indicator.method.kind
+    head = f"{ind.id} {ind.name}"
+    if rule.interval is not None:
+        return f"{head}：区间 {rule.interval.text}"
+    if kind == "checklist":
+        return f"{head}：缺少“{rule.label}”"
+    if kind == "tiered":
+        return f"{head}：档次“{rule.value}”"
+    if kind == "deductions":
+        return f"{head}：条件 {rule.condition.text}"
+    return {"proportional": f"{head}：未得满分", "per_unit": f"{head}：超出限额扣分", "manual": f"{head}：手工评分低于满分"}.get(
+        kind, head)
+
+
+def find_case_files(paths) -> list[Path]:
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.rglob("*.cases.yaml")))
+        elif p.name.endswith(".yaml") and not p.name.endswith(".cases.yaml") and Path(_cases_for(p)).is_file():
+            out.append(Path(_cases_for(p)))
+        else:
+            out.append(p)
+    return out
+
+
+def _cases_for(policy_path: Path) -> str:
+    return str(policy_path.with_name(policy_path.stem + ".cases.yaml"))
+
+
+def render_report(reports: list[FileReport], errors: list[Problem], lang: str = "zh", verbose: bool = False) -> str:
+    from .problems import render_all
+    zh = lang == "zh"
+    lines = []
+    total = passed = 0
+    for rep in reports:
+        lines.append(f"{rep.cases.file}（{'评分办法' if zh else 'policy'} {rep.policy.id}）")
+        for r in rep.results:
+            lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
+            for d in r.diffs:
+                lines.append(f"        {d}")
+        total += len(rep.results)
+        passed += rep.passed
+        n_rules = len(rep.policy.rules)
+        missing = rep.uncovered()
+        covered = n_rules - len(missing)
+        pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
+        lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
+        for r in missing:
+            lines.append(f"    {'未覆盖' if zh else 'not exercised'}：{describe(r)}")
+        lines.append("")
+    for p in errors:
+        lines.append(render_all([p], lang, verbose))
+    lines.append(f"PASS: {passed}/{total}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,44 @@
+"""The policy test cases shipped beside each policy pass, and exercise every rule."""
+import pytest
+from typer.testing import CliRunner
+
+from conftest import RULES
+from perfrules.cases import describe, find_case_files, run_file
+from perfrules.cli import app
+
+CASE_FILES = find_case_files([RULES])
+
+
+def test_every_shipped_policy_has_cases():
+    policies = [p for p in RULES.rglob("*.yaml") if not p.name.endswith(".cases.yaml")]
+    assert policies
+    for p in policies:
+        assert p.with_name(p.stem + ".cases.yaml").is_file(), f"{p} has no .cases.yaml beside it"
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: str(p.relative_to(RULES)))
+def test_cases_pass_and_cover_every_rule(path):
+    report = run_file(path)
+    failures = {r.case.name: r.diffs for r in report.results if not r.ok}
+    assert not failures
+    assert len(report.results) >= len(report.policy.leaves())
+    assert [describe(r) for r in report.uncovered()] == []
+
+
+def test_cli_reports_failures_with_a_diff_and_exit_1(tmp_path):
+    (tmp_path / "p.yaml").write_text((RULES / "guangzhou/panyu/2023.yaml").read_text("utf-8"), "utf-8")
+    (tmp_path / "p.cases.yaml").write_text(
+        "base: " + str(RULES.parent / "examples/panyu-jiguan-gongwei-2023.yaml") + "\n"
+        "cases:\n  - name: 错的期望\n    expect: {score: 96.87}\n", "utf-8")
+    result = CliRunner().invoke(app, ["test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FAIL  错的期望" in result.stdout
+    assert "得分：期望 96.87，实际 96.88" in result.stdout
+    assert "PASS: 0/1" in result.stdout
+    assert "未覆盖：" in result.stdout
+
+
+def test_cli_passes_on_shipped_rules():
+    result = CliRunner().invoke(app, ["test"])
+    assert result.exit_code == 0, result.stdout
+    assert "PASS: " in result.stdout and "FAIL" not in result.stdout
