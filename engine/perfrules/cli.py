@@ -178,6 +178,40 @@ def policies(
             typer.echo(f"{r['id']}  {r['title']} ({r['year']}, version {r['version']}, {r['indicators']} indicators, {r['provisional']} provisional)")
 
 
+@app.command("test")
+def test_cases(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="用例文件、评分办法或目录（默认 rules/）。Case files, policies or folders.", show_default=False)] = None,
+    format: FormatOpt = Format.text,
+    lang: LangOpt = Lang.zh,
+    verbose: VerboseOpt = False,
+):
+    """运行评分办法旁的测试用例，并报告规则覆盖。Run policy test cases, with rule coverage."""
+    from . import resources
+    from .cases import find_case_files, render_report, run_file
+    files = find_case_files(paths or [resources.rules_dir()])
+    reports, errors = [], []
+    for f in files:
+        try:
+            reports.append(run_file(f))
+        except InputError as exc:
+            errors.extend(exc.problems[:1] if not verbose else exc.problems)
+    failed = sum(len(r.results) - r.passed for r in reports)
+    if format is Format.json:
+        from .cases import describe
+        typer.echo(json.dumps({
+            "passed": sum(r.passed for r in reports), "total": sum(len(r.results) for r in reports),
+            "files": [{"file": str(r.cases.file), "policy": r.policy.id,
+                       "cases": [{"name": c.case.name, "ok": c.ok, "diffs": c.diffs} for c in r.results],
+                       "rules": len(r.policy.rules), "uncovered": [describe(x) for x in r.uncovered()]} for r in reports],
+            "problems": [p.as_dict(lang.value) for p in errors]}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_report(reports, errors, lang.value, verbose))
+    if errors:
+        raise typer.Exit(2)
+    if failed or not reports:
+        raise typer.Exit(1)
+
+
 def _crash(exc: BaseException) -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile
