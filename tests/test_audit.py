@@ -1,0 +1,73 @@
+"""perfrules audit: the seed report's claim agrees; every kind of discrepancy is found."""
+import json
+
+import yaml
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES, PANYU_FACTS
+from perfrules.cli import app
+
+runner = CliRunner()
+
+
+def _with_claim(tmp_path, claimed):
+    data = yaml.safe_load(PANYU_FACTS.read_text("utf-8"))
+    data["claimed"] = claimed
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return path
+
+
+def _audit_json(path):
+    result = runner.invoke(app, ["audit", str(path), "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)[0]
+
+
+def test_seed_report_claim_agrees():
+    result = runner.invoke(app, ["audit", str(PANYU_FACTS)])
+    assert result.exit_code == 0
+    assert "核对无误（得分 96.88）" in result.stdout
+
+
+def test_shipped_wrong_claim_shows_every_kind():
+    code, entry = _audit_json(EXAMPLES / "audit" / "panyu-claim-wrong.yaml")
+    assert code == 1
+    kinds = {(d["kind"], d["indicator"]) for d in entry["discrepancies"]}
+    assert kinds == {("total", ""), ("arithmetic", ""), ("amount", "YS-01"), ("not_due", "GL-03"),
+                     ("not_claimed", "LZ-01")}
+    amount = next(d for d in entry["discrepancies"] if d["kind"] == "amount")
+    assert (amount["claimed"], amount["due"]) == ("0.20", "0.12")
+
+
+def test_deduction_due_but_not_claimed(tmp_path):
+    path = _with_claim(tmp_path, {"score": 96.88, "deductions": [
+        {"indicator": "YS-01", "points": 0.12}, {"indicator": "LZ-01", "points": 3.0}]})
+    code, entry = _audit_json(path)
+    assert code == 1
+    assert [(d["kind"], d["indicator"]) for d in entry["discrepancies"]] == [("amount", "LZ-01"), ("not_claimed", "GL-01")]
+
+
+def test_claimed_on_a_parent_indicator_counts_for_its_leaves(tmp_path):
+    path = _with_claim(tmp_path, {"score": 96.88, "deductions": [
+        {"indicator": "YS", "points": 0.12}, {"indicator": "LZ", "points": 1}, {"indicator": "GL", "points": 2}]})
+    code, entry = _audit_json(path)
+    assert code == 0 and entry["discrepancies"] == []
+
+
+def test_unknown_indicator_and_arithmetic(tmp_path):
+    path = _with_claim(tmp_path, {"score": 96.88, "deductions": [
+        {"indicator": "YS-01", "points": 0.12}, {"indicator": "LZ-01", "points": 1},
+        {"indicator": "GL-01", "points": 2}, {"indicator": "XX-9", "points": 1}]})
+    code, entry = _audit_json(path)
+    assert code == 1
+    assert {d["kind"] for d in entry["discrepancies"]} == {"unknown_indicator", "arithmetic"}
+
+
+def test_missing_claim_is_invalid_input(tmp_path):
+    data = yaml.safe_load(PANYU_FACTS.read_text("utf-8"))
+    del data["claimed"]
+    path = tmp_path / "f.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    result = runner.invoke(app, ["audit", str(path)])
+    assert result.exit_code == 2
+    assert "[E201]" in result.stderr and "claimed" in result.stderr
