@@ -212,6 +212,44 @@ def test_cases(
         raise typer.Exit(1)
 
 
+@app.command()
+def audit(
+    facts: Annotated[list[Path], typer.Argument(help="带 claimed（自报得分与扣分）的事实文件。Fact files with a claimed block.", show_default=False)],
+    policy: PolicyOpt = None,
+    format: FormatOpt = Format.text,
+    lang: LangOpt = Lang.zh,
+    output: OutputOpt = None,
+    verbose: VerboseOpt = False,
+):
+    """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
+    from . import audit as auditing
+    from .load import load_file
+    from .pipeline import evaluate_document
+    entries, problems = [], []
+    for path in facts:
+        try:
+            doc = load_file(path)
+            result = evaluate_document(doc, policy)
+            entries.append((str(path), result, auditing.audit(result, doc)))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        _fail(problems, lang.value, verbose, format.value)
+    if format is Format.json:
+        text = json.dumps([{"file": p, "department": r.department.name, "score": format_score(r.score),
+                            "ok": not found, "discrepancies": [d.as_dict(lang.value) for d in found]}
+                           for p, r, found in entries], ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = auditing.render_text(entries, lang.value)
+    _emit(text, output)
+    if any(found for _, _, found in entries):
+        raise typer.Exit(1)
+
+
+def format_score(x) -> str:
+    return format(x, "f")
+
+
 def _crash(exc: BaseException) -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile
