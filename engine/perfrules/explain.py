@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from . import expr
@@ -24,11 +25,34 @@ class IndicatorResult:
     indicator: Indicator
     score: Decimal
     deduction: Decimal
-    reasons: list[str] = field(default_factory=list)
-    reasons_en: list[str] = field(default_factory=list)
     facts_used: dict = field(default_factory=dict)
     children: list["IndicatorResult"] = field(default_factory=list)
     fired: list[int] = field(default_factory=list)
+    # reason templates and their fields; filled only when a report asks (batch rarely does)
+    fills: list[tuple[str, str, dict]] = field(default_factory=list, repr=False)
+    capped: bool = False
+
+    @cached_property
+    def reasons(self) -> list[str]:
+        return self._reasons("zh")
+
+    @cached_property
+    def reasons_en(self) -> list[str]:
+        return self._reasons("en")
+
+    def _reasons(self, lang: str) -> list[str]:
+        ind, out = self.indicator, []
+        for zh, en, fields in self.fills:
+            fields = dict(fields)
+            en_fields = fields.pop("_en", {})
+            if lang == "zh":
+                out.append(expr.fill(zh, fields, "zh"))
+            else:
+                out.append(expr.fill(en, {**fields, **en_fields}, "en") if en else expr.fill(zh, fields, "en"))
+        if self.capped:
+            out.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(ind.points)}分，扣完为止" if lang == "zh" else
+                       f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(ind.points)} points; capped")
+        return out
 
     def leaves(self):
         if not self.children:
@@ -88,7 +112,7 @@ def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorR
     rules = policy.rules
     points = ind.points
     values = dept.values
-    used = {k: values[k] for k in m.facts_used() if k in values}
+    used = {k: values[k] for k in m.facts_used if k in values}
     fills: list[tuple[str, str, dict]] = []     # (template zh, template en, extra fields)
     deduction = Decimal(0)
     score_override = None
@@ -163,13 +187,6 @@ def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorR
     result = IndicatorResult(ind, score, lost, facts_used=used, fired=[i for i, _ in fired])
     if lost > 0:
         base = {**values, "扣分": lost, "得分": score, "分值": points, "指标": ind.name}
-        for zh, en, extra in fills:
-            extra = dict(extra)
-            en_extra = extra.pop("_en", {})
-            fields = {**base, **extra}
-            result.reasons.append(expr.fill(zh, fields, "zh"))
-            result.reasons_en.append(expr.fill(en, {**fields, **en_extra}, "en") if en else expr.fill(zh, fields, "en"))
-        if capped:
-            result.reasons.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(points)}分，扣完为止")
-            result.reasons_en.append(f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(points)} points; capped")
+        result.fills = [(zh, en, {**base, **extra}) for zh, en, extra in fills]
+        result.capped = capped
     return result

@@ -1,19 +1,18 @@
 """The expression language of rule files: formulas, conditions and intervals.
 
-Formulas (derived facts) are checked against a whitelist of syntax at load time, then
-evaluated by simpleeval with Decimal numbers. Conditions compile to durable_rules patterns;
+Formulas (derived facts) are checked against a whitelist of syntax at load time and compiled
+to closures over Decimal numbers (tests cross-check them against simpleeval). Conditions compile to durable_rules patterns;
 they hold no arithmetic (declare a derived fact instead) so the engine compares exact
 fixed-point integers. Nothing here ever calls eval/exec.
 """
 from __future__ import annotations
 
 import ast
+import operator
 import re
 import unicodedata
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
-
-from simpleeval import SimpleEval
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow
 
 # Facts enter durable_rules as integers in millionths: comparisons are exact and the C
 # JSON parser never meets exponent-form floats or integer division.
@@ -75,6 +74,7 @@ class Formula:
     text: str
     tree: ast.AST
     names: tuple[str, ...]
+    fn: object = field(default=None, compare=False, repr=False)   # compiled closure
 
 
 def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
@@ -93,7 +93,7 @@ def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
         kind = _check(tree.body, types, names)
     except RecursionError:
         raise ExprError("E309", "公式嵌套过深。", "The formula is nested too deep.")
-    return Formula(text, tree.body, tuple(dict.fromkeys(names))), kind
+    return Formula(text, tree.body, tuple(dict.fromkeys(names)), _closure(tree.body)), kind
 
 
 def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:
@@ -169,26 +169,61 @@ def _not_allowed(node, what) -> ExprError:
                      getattr(node, "col_offset", 0))
 
 
-class _DecimalEval(SimpleEval):
-    """simpleeval with only the whitelisted operators and Decimal literals."""
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge, ast.USub: operator.neg, ast.UAdd: operator.pos,
+        ast.Not: operator.not_}
 
-    def __init__(self):
-        import operator as op
-        ops = {ast.Add: op.add, ast.Sub: op.sub, ast.Mult: op.mul, ast.Div: op.truediv,
-               ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.LtE: op.le, ast.Gt: op.gt, ast.GtE: op.ge,
-               ast.Not: op.not_, ast.USub: op.neg, ast.UAdd: op.pos}
-        super().__init__(operators=ops, functions=dict(FUNCTIONS), names={})
 
-    def _eval_constant(self, node):
+def _closure(node: ast.AST):
+    """Compile a whitelisted AST (see _check) into nested closures: nothing but the nodes
+    below can run, there is no attribute access at all, and evaluation is a few function
+    calls per node. Literals become exact Decimals."""
+    if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, float):
-            return Decimal(repr(value))
-        if isinstance(value, int) and not isinstance(value, bool):
-            return Decimal(value)
-        return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = Decimal(repr(value))
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        key = node.id
+        return lambda env: env[key]
+    if isinstance(node, ast.BinOp):
+        op, left, right = _OPS[type(node.op)], _closure(node.left), _closure(node.right)
+        return lambda env: op(left(env), right(env))
+    if isinstance(node, ast.UnaryOp):
+        op, operand = _OPS[type(node.op)], _closure(node.operand)
+        return lambda env: op(operand(env))
+    if isinstance(node, ast.BoolOp):
+        parts, is_and = [_closure(v) for v in node.values], isinstance(node.op, ast.And)
 
+        def boolop(env):
+            value = None
+            for part in parts:
+                value = part(env)
+                if bool(value) != is_and:
+                    return value
+            return value
+        return boolop
+    if isinstance(node, ast.Compare):
+        first = _closure(node.left)
+        chain = [(_OPS[type(op)], _closure(c)) for op, c in zip(node.ops, node.comparators)]
 
-_EVALUATOR = _DecimalEval()
+        def compare(env):
+            left = first(env)
+            for op, right_fn in chain:
+                right = right_fn(env)
+                if not op(left, right):
+                    return False
+                left = right
+            return True
+        return compare
+    if isinstance(node, ast.IfExp):
+        test, body, orelse = _closure(node.test), _closure(node.body), _closure(node.orelse)
+        return lambda env: body(env) if test(env) else orelse(env)
+    if isinstance(node, ast.Call):
+        fn, args = FUNCTIONS[node.func.id], [_closure(a) for a in node.args]
+        return lambda env: fn(*[a(env) for a in args])
+    raise _not_allowed(node, type(node).__name__)   # unreachable after _check
 
 
 class EvalError(Exception):
@@ -196,19 +231,14 @@ class EvalError(Exception):
 
 
 def evaluate(formula: Formula, env: dict) -> object:
-    _EVALUATOR.names = env
+    """Evaluate under decimal's default context: 28 digits; division by zero, invalid
+    operations and overflow raise (we never change those defaults)."""
     try:
-        with localcontext() as ctx:
-            ctx.prec = 28
-            ctx.traps[DivisionByZero] = ctx.traps[InvalidOperation] = ctx.traps[Overflow] = True
-            value = _EVALUATOR.eval(formula.text, previously_parsed=formula.tree)
+        return formula.fn(env)
     except (DivisionByZero, ZeroDivisionError):
         raise EvalError("除数为 0")
-    except (InvalidOperation, Overflow, ArithmeticError, TypeError, ValueError) as exc:
+    except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as exc:
         raise EvalError(f"无法计算（{type(exc).__name__}）")
-    except Exception as exc:  # simpleeval's own refusals; the load-time check should prevent them
-        raise EvalError(f"无法计算（{type(exc).__name__}）")
-    return value
 
 
 # ---- conditions (compiled to durable_rules patterns) -------------------------------------

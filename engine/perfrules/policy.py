@@ -6,6 +6,7 @@ score.py computes points from the rules that fired. Nothing here reads files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from .expr import Formula, Interval
@@ -74,6 +75,7 @@ class Method:
     reason: str = ""
     reason_en: str = ""
 
+    @cached_property
     def facts_used(self) -> list[str]:
         """Top-level facts this method reads (for the explanation)."""
         keys = [self.params[k] for k in ("rate", "value", "choice", "score", "note", "items") if k in self.params]
