@@ -284,9 +284,11 @@ class _Reader:
             try:
                 value = expr.evaluate(f.formula, env)
             except expr.EvalError as exc:
-                first = next((n for n in f.formula.names if n in given), None)
+                zero = _zero_divisor(f.formula.tree, env, given)   # point at the divisor that is 0
+                first = zero or next((n for n in f.formula.names if n in given), None)
                 at = path + ((first,) if first else ())
-                self.err("E405", at, f"无法计算“{key}”（{f.formula.text}）：{exc}。", f"cannot compute '{key}': {exc}")
+                why, why_en = ("除数“" + zero + "”为 0", f"the divisor '{zero}' is 0") if zero else (str(exc), "cannot be computed")
+                self.err("E405", at, f"无法计算“{key}”（{f.formula.text}）：{why}。", f"cannot compute '{key}': {why_en}")
                 raise _Failed
             if f.expr_type == "number":
                 if abs(value) >= expr.MAX_ABS:
@@ -306,3 +308,14 @@ class _Reader:
 
 class _Failed(Exception):
     pass
+
+
+def _zero_divisor(tree, env, given) -> str | None:
+    """The first given fact that is 0 on the right of a '/' (0/0 and x/0 alike)."""
+    import ast
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            for sub in ast.walk(node.right):
+                if isinstance(sub, ast.Name) and sub.id in given and env.get(sub.id) == 0:
+                    return sub.id
+    return None

@@ -173,7 +173,7 @@ def load_text(text: str, file: str = "<input>") -> Document:
         try:
             root = loader.get_single_node()
         except yaml.composer.ComposerError as exc:
-            if "single document" in str(exc.problem or exc):
+            if "single document" in str(exc):  # libyaml puts it in exc.context
                 mark = exc.problem_mark
                 raise InputError([doc.problem_at(
                     "E106", mark.line + 1, mark.column + 1, "$",
@@ -267,12 +267,12 @@ def _check_size_and_duplicates(doc: Document) -> None:
                             f"key '{k.value}' appears twice (first on line {first}).",
                         ))
                     seen.setdefault(k.value, k)
-                    if isinstance(v, yaml.ScalarNode) and v.style is None and YAML11_BOOL.match(v.value):
+                    if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
                         doc.yaml11_bools.add(_path_text(path + [k.value]))
                 total += visit(k, path) + visit(v, path + [k.value])
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
-                if isinstance(v, yaml.ScalarNode) and v.style is None and YAML11_BOOL.match(v.value):
+                if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
                     doc.yaml11_bools.add(_path_text(path + [i]))
                 total += visit(v, path + [i])
         active.discard(key)

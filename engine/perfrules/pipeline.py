@@ -53,10 +53,13 @@ def policy_for(doc: Document, policy_ref: str | None) -> Compiled:
                                           "policy must be an id or a path")])
         if ref is not None:
             try:
-                return compiled_policy(resolve_policy(ref, Path(doc.file).parent, doc.file))
+                found = resolve_policy(ref, Path(doc.file).parent, doc.file)
             except InputError as exc:
                 p = exc.problems[0]
                 raise InputError([doc.problem("E406", ("policy",), p.message, p.message_en)]) from None
+            return compiled_policy(found)   # the policy's own problems keep their own file:line
+    if ref is None and not isinstance(doc.data, dict):
+        raise InputError([doc.problem("E106", (), "文件最外层应是“字段: 值”的映射。", "The top level must be a mapping.")])
     if ref is None:
         raise InputError([doc.problem("E406", (), "没有指定评分办法：请用 --policy 指定，或在事实文件中写 policy: 编号。",
                                       "no policy: pass --policy or write `policy:` in the fact file")])

@@ -13,7 +13,7 @@ from functools import lru_cache
 from . import expr, resources
 from .load import Document, json_path, load_file, load_text
 from .policy import NUMERIC_TYPES, FactDecl, Grade, Indicator, Method, Policy, Rule
-from .problems import InputError, Problem, did_you_mean
+from .problems import InputError, Problem, did_you_mean, suggest
 
 
 # ---- JSON Schema -------------------------------------------------------------------------
@@ -39,7 +39,9 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
     for e in errors:
         flat.extend(_leaves(e))
     best = best_match(flat)
-    flat.sort(key=lambda e: (e is not best, relevance(e)))
+    # a misspelt key ("titel") is the cause of the "title is missing" beside it: report it first
+    typo_at = {tuple(e.absolute_path) for e in flat if e.validator == "additionalProperties"}
+    flat.sort(key=lambda e: (e.validator == "required" and tuple(e.absolute_path) in typo_at, e is not best, relevance(e)))
     seen, out = set(), []
     for e in flat:
         p = _schema_problem(doc, e)
@@ -66,6 +68,8 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return str(value)   # .inf / .nan: not a number a policy can use
     return value
 
 
@@ -86,8 +90,11 @@ def _schema_problem(doc: Document, e) -> Problem:
     v, inst = e.validator, e.instance
     if v == "required":
         missing = e.message.split("'")[1] if "'" in e.message else str(e.validator_value)
+        known = e.schema.get("properties", {}) if isinstance(e.schema, dict) else {}
+        typo = suggest(missing, [k for k in inst if k not in known]) if isinstance(inst, dict) else None
         return doc.problem("E201", path, f"{_where(path)}缺少必填字段“{missing}”。", f"missing required field '{missing}'",
-                           hint=f"在此处加上一行“{missing}: …”。", at_key=True)
+                           hint=f"“{typo}”是否是“{missing}”的误写？" if typo else f"在此处加上一行“{missing}: …”。",
+                           hint_en=f"Is '{typo}' a misspelling of '{missing}'?" if typo else "", at_key=True)
     if v == "additionalProperties":
         allowed = sorted(e.schema.get("properties", {}))
         extra = [k for k in inst if k not in e.schema.get("properties", {})] if isinstance(inst, dict) else []
