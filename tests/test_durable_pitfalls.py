@@ -1,0 +1,115 @@
+"""Each durable_rules pitfall measured in ../shared/tech/durable-and-peers.md, designed around
+and checked here. The engine is driven only through perfrules' own modules."""
+import json
+import threading
+
+import pytest
+
+from conftest import PANYU_FACTS, PANYU_POLICY, RULES
+from perfrules import evaluate as engine_module
+from perfrules.compile import compile_policy, department_facts
+from perfrules.explain import evaluate
+from perfrules.facts import read_department
+from perfrules.load import load_file, load_text
+from perfrules.validate import load_policy
+
+POLICIES = [p for p in RULES.rglob("*.yaml") if not p.name.endswith(".cases.yaml")]
+
+
+@pytest.fixture(scope="module")
+def panyu():
+    policy = load_policy(PANYU_POLICY)
+    return compile_policy(policy), read_department(load_file(PANYU_FACTS), policy)
+
+
+def _patterns(ruleset):
+    for rules in ruleset.values():
+        for rule in rules.values():
+            for pattern in rule["all"]:
+                yield from pattern.values()
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_every_pattern_tests_a_fact_kind_first(path):
+    """A rule that can match durable's session-state object {sid, id, $s} re-fires forever."""
+    compiled = compile_policy(load_policy(path))
+    for pattern in _patterns(compiled.ruleset):
+        assert list(pattern) == ["$and"]
+        assert pattern["$and"][0] in ({"t": "d"}, {"t": "i"})
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_no_division_and_no_floats_reach_the_c_core(path):
+    """Integer $div by zero kills the process; exponent-form floats are rejected (error 204)."""
+    compiled = compile_policy(load_policy(path))
+    text = json.dumps(compiled.ruleset)
+    assert "$div" not in text
+
+    def numbers(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                yield from numbers(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from numbers(v)
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            yield x
+    assert all(isinstance(n, int) for n in numbers(compiled.ruleset))
+
+
+def test_department_facts_are_small_flat_integers_and_text(panyu):
+    compiled, dept = panyu
+    fact, items = department_facts(compiled, dept)
+    for f in [fact] + items:
+        assert all(isinstance(v, (int, str)) and not isinstance(v, float) for v in f.values())
+        assert len(f) < 250          # durable refuses facts with more than ~253 properties (error 302)
+
+
+def test_a_department_with_nothing_to_deduct_gets_full_marks(panyu):
+    """durable raises MessageNotHandledException when no rule matches: that is full marks."""
+    compiled, _ = panyu
+    facts = {"全年预算数": 100, "实际支出数": 100, "绩效指标": [], "有内部财务管理制度": True,
+             "有绩效目标管理制度": True, "有绩效运行监控制度": True, "有绩效评价管理制度": True, "有评价结果应用制度": True}
+    doc = load_text(json.dumps({"department": "满分部门", "facts": facts}, ensure_ascii=False), "full.yaml")
+    result = evaluate(compiled, read_department(doc, compiled.policy))
+    assert str(result.score) == "100.00" and result.deductions == []
+
+
+def test_facts_not_events_every_matching_rule_fires(panyu):
+    """A posted event is consumed by the first rule; asserted facts reach every rule."""
+    compiled, dept = panyu
+    result = evaluate(compiled, dept)
+    assert [d.indicator.id for d in result.deductions] == ["YS-01", "LZ-01", "GL-01"]
+    assert len(result.fired) == 1 + 1 + 4     # rate rule, one item band (two items), four checklist items
+
+
+def test_sessions_are_deleted_so_more_than_1024_departments_run(panyu):
+    """durable allows 1,024 live sessions per ruleset; the 1,025th raises MemoryError."""
+    compiled, dept = panyu
+    scores = {str(evaluate(compiled, dept).score) for _ in range(1500)}
+    assert scores == {"96.88"}
+
+
+def test_no_threads_are_started(panyu):
+    """A durable Host starts two timer threads that never stop; perfrules uses no Host."""
+    compiled, dept = panyu
+    before = threading.active_count()
+    for _ in range(20):
+        evaluate(compiled, dept)
+    assert threading.active_count() == before
+
+
+def test_a_ruleset_durable_rejects_is_an_internal_error_not_a_crash(panyu):
+    """durable reports a malformed ruleset only as 'error code 202': we raise EngineError (exit 3)."""
+    compiled, dept = panyu
+    import dataclasses
+    broken = dataclasses.replace(compiled, name=compiled.name + "_broken",
+                                 ruleset={compiled.name + "_broken": {"r0": {"all": [{"m": {"$le": {"f0": 1}}}]}}})
+    with pytest.raises(engine_module.EngineError):
+        evaluate(broken, dept)
+
+
+def test_same_input_same_output(panyu):
+    from perfrules.render.json import render_json
+    compiled, dept = panyu
+    assert render_json(evaluate(compiled, dept)) == render_json(evaluate(compiled, dept))
