@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from . import expr
-from .load import Document
+from .load import Document, json_path
 from .policy import NUMERIC_TYPES, FactDecl, Policy
 from .problems import InputError, did_you_mean
 
@@ -69,26 +69,26 @@ def coerce(decl: FactDecl, raw) -> tuple[object, tuple | None]:
                 return True, None
             if s in _FALSE:
                 return False, None
-        return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw)}", "E402")
+        return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw, True)}", "E402")
     if t == "text":
         if isinstance(raw, str) and raw.strip():
             return raw.strip(), None
         if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
             return str(raw), None
-        return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw)}", "E402")
+        return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw, True)}", "E402")
     if t == "texts":
         if isinstance(raw, str):
             raw = [raw]
         if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
             return [str(x).strip() for x in raw if str(x).strip()], None
-        return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw)}", "E402")
+        return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw, True)}", "E402")
     if t == "choice":
         s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
         if s in decl.options:
             return s, None
         hint = did_you_mean(str(raw), decl.options)
         return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {_show(raw)}。{hint}",
-                      f"expected one of {', '.join(decl.options)}, got {_show(raw)}", "E204")
+                      f"expected one of {', '.join(decl.options)}, got {_show(raw, True)}", "E204")
     if t == "list":
         if isinstance(raw, list):
             return raw, None   # records are read by read_records, which can locate each field
@@ -98,7 +98,7 @@ def coerce(decl: FactDecl, raw) -> tuple[object, tuple | None]:
 
 def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
     if isinstance(raw, bool) or raw is None:
-        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw)}", "E402")
+        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw, True)}", "E402")
     if isinstance(raw, float):   # .inf / .nan from YAML
         return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
     if isinstance(raw, (int, Decimal)):
@@ -108,14 +108,14 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
                           f"{value} in a percent field is ambiguous", "E404")
         return value, None
     if not isinstance(raw, str):
-        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw)}", "E402")
+        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw, True)}", "E402")
     m = _NUM.match(_clean(raw))
     if not m:
-        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw)}", "E402")
+        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw, True)}", "E402")
     try:
         value = Decimal(m.group(1))
     except InvalidOperation:
-        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw)}", "E402")
+        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw, True)}", "E402")
     unit = m.group(2) or ""
     if unit == "%":
         return value / 100, None
@@ -133,14 +133,16 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
     return value, None
 
 
-def _show(raw) -> str:
+def _show(raw, en: bool = False) -> str:
     if isinstance(raw, str):
-        return f"“{raw[:30]}”"
+        return f"'{raw[:30]}'" if en else f"“{raw[:30]}”"
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if raw is None:
-        return "空值"
+        return "nothing" if en else "空值"
     if isinstance(raw, (list, dict)):
+        if en:
+            return "a list" if isinstance(raw, list) else "a mapping"
         return "（列表）" if isinstance(raw, list) else "（映射）"
     return str(raw)
 
@@ -159,7 +161,16 @@ def read_department(doc: Document, policy: Policy) -> Department:
     values, items = reader.read(d["facts"])
     if d.get("year") is not None and d["year"] != policy.year:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
-                   f"year {d['year']} does not match the policy's {policy.year}")
+                   f"year {d['year']} does not match the policy's {policy.year}",
+                   hint=f"把 year 改为 {policy.year}，或换用 {d['year']} 年度的评分办法（--policy）。")
+    for ind in policy.leaves():   # manual scores must lie within the indicator's points
+        m = ind.method
+        key = m.params.get("score") if m is not None and m.kind == "manual" else None
+        if key in values and values[key] is not None and not 0 <= values[key] <= ind.points:
+            reader.err("E408", ("facts", key), f"手工评分“{key}”为 {expr.fmt(values[key])}，应在 0 到指标 {ind.id}“{ind.name}”"
+                       f"的分值 {expr.fmt(ind.points)} 之间。",
+                       f"manual score '{key}' is {expr.fmt(values[key])}; it must lie between 0 and the "
+                       f"{expr.fmt(ind.points)} points of {ind.id}")
     if reader.problems:
         raise InputError(reader.problems)
     claimed = d.get("claimed")
@@ -205,12 +216,10 @@ class _Reader:
             elif decls[key].derived:
                 self.err("E403", base + (key,), f"“{key}”由公式计算（{decls[key].formula.text}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)
-        for key, decl in decls.items():
-            if decl.derived:
-                continue
+        for key, decl in self.policy.inputs:
             if key in given:
                 raw = given[key]
-                if ("$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in base + (key,))) in self.doc.yaml11_bools \
+                if self.doc.yaml11_bools and ("$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in base + (key,))) in self.doc.yaml11_bools \
                         and decl.type != "boolean":
                     self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
                              f"'{key}' is a YAML 1.1 yes/no word")
@@ -232,13 +241,13 @@ class _Reader:
             else:
                 values[key] = value
         if not self.problems:
-            self.derive(decls, values, base, given)
-            for key, decl in decls.items():
-                if decl.type == "list":
+            self.derive(self.policy.derived_order, values, base, given)
+            for key, decl in self.policy.inputs:
+                if decl.type == "list" and decl.derived_order:
                     for i, rec in enumerate(items[key]):
                         env = dict(values)
                         env.update(rec)
-                        self.derive(decl.fields, rec, base + (key, i), rec, env)
+                        self.derive(decl.derived_order, rec, base + (key, i), rec, env)
         return values, items
 
     def read_records(self, decl: FactDecl, records, path) -> list[dict]:
@@ -250,13 +259,15 @@ class _Reader:
                 continue
             row = {}
             for k in rec:
-                if k not in decl.fields or decl.fields[k].derived:
+                if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
                              hint=did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]) or "", at_key=True)
-            for k, f in decl.fields.items():
-                if f.derived:
-                    continue
+            for k, f in decl.inputs:
                 if k in rec:
+                    if f.type != "boolean" and json_path(p + (k,)) in self.doc.yaml11_bools:
+                        self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
+                                 f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
+                        continue
                     value, problem = coerce(f, rec[k])
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}", problem[1])
@@ -269,18 +280,12 @@ class _Reader:
             out.append(row)
         return out
 
-    def derive(self, decls: dict[str, FactDecl], values: dict, path, given, env=None):
-        """Compute derived facts in dependency order (validate.py has ruled out loops)."""
+    def derive(self, order: list[FactDecl], values: dict, path, given, env=None):
+        """Compute derived facts; `order` puts each after the facts its formula reads."""
         env = values if env is None else env
-        done: set[str] = set()
 
-        def compute(key):
-            if key in done:
-                return
-            f = decls[key]
-            for n in f.formula.names:
-                if n in decls and decls[n].derived:
-                    compute(n)
+        def compute(f):
+            key = f.key
             try:
                 value = expr.evaluate(f.formula, env)
             except expr.EvalError as exc:
@@ -295,13 +300,19 @@ class _Reader:
                     self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
                     raise _Failed
                 value = expr.quantize6(value)
+                # a declared min/max binds derived facts too: bands are checked for gaps from min
+                if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
+                    first = next((n for n in f.formula.names if n in given), None)
+                    bound = f"不能小于 {expr.fmt(f.min)}" if f.min is not None and value < f.min else f"不能大于 {expr.fmt(f.max)}"
+                    self.err("E407", path + ((first,) if first else ()),
+                             f"“{key}”（{f.formula.text}）算得 {expr.fmt(value)}，{bound}。",
+                             f"'{key}' computes to {expr.fmt(value)}, outside its declared min/max")
+                    raise _Failed
             values[key] = value
             env[key] = value
-            done.add(key)
         try:
-            for key, f in decls.items():
-                if f.derived:
-                    compute(key)
+            for f in order:
+                compute(f)
         except _Failed:
             pass
 

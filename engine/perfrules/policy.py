@@ -35,6 +35,16 @@ class FactDecl:
     def derived(self) -> bool:
         return self.formula is not None
 
+    @cached_property
+    def inputs(self) -> list[tuple[str, "FactDecl"]]:
+        """A list fact's record fields that the fact file gives (not computed)."""
+        return [(k, f) for k, f in self.fields.items() if not f.derived]
+
+    @cached_property
+    def derived_order(self) -> list["FactDecl"]:
+        """A list fact's computed fields, each after the fields its formula reads."""
+        return derived_order(self.fields)
+
     @property
     def expr_type(self) -> str | None:
         """The type a formula or condition sees: number, boolean, text (None: not usable)."""
@@ -45,6 +55,25 @@ class FactDecl:
         if self.type in ("text", "choice"):
             return "text"
         return None
+
+
+def derived_order(decls: dict[str, FactDecl]) -> list[FactDecl]:
+    """Derived facts in dependency order (validate.py has already refused loops)."""
+    order: list[FactDecl] = []
+    seen: set[str] = set()
+
+    def visit(key):
+        if key in seen:
+            return
+        seen.add(key)
+        for name in decls[key].formula.names:
+            if name in decls and decls[name].derived:
+                visit(name)
+        order.append(decls[key])
+    for key, f in decls.items():
+        if f.derived:
+            visit(key)
+    return order
 
 
 @dataclass
@@ -132,6 +161,15 @@ class Policy:
 
     def leaves(self) -> list[Indicator]:
         return [leaf for top in self.indicators for leaf in top.leaves()]
+
+    @cached_property
+    def inputs(self) -> list[tuple[str, FactDecl]]:
+        """Facts a fact file gives (not computed), in declaration order."""
+        return [(k, f) for k, f in self.facts.items() if not f.derived]
+
+    @cached_property
+    def derived_order(self) -> list[FactDecl]:
+        return derived_order(self.facts)
 
     def grade(self, score: Decimal, lang: str = "zh") -> str:
         for g in self.grades:
