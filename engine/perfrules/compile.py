@@ -26,6 +26,7 @@ class Compiled:
     ruleset: dict
     codes: dict[str, str]                       # fact key -> short field name in the department fact
     item_leaves: list[tuple[int, str, str]] = field(default_factory=list)  # (k, list key, measure)
+    item_rules: frozenset[int] = frozenset()    # rules that match item facts
 
 
 def compile_policy(policy: Policy) -> Compiled:
@@ -50,7 +51,8 @@ def compile_policy(policy: Policy) -> Compiled:
         else:
             pattern = [{"t": "d"}] + _department_pattern(rule, method, code, types)
         rules[f"r{rule.index}"] = {"all": [{"m": {"$and": pattern}}]}
-    return Compiled(policy, name, {name: rules}, codes, sorted(item_leaves.values()))
+    return Compiled(policy, name, {name: rules}, codes, sorted(item_leaves.values()),
+                    frozenset(r.index for r in policy.rules if r.on_items))
 
 
 def _department_pattern(rule: Rule, method, code, types) -> list[dict]:

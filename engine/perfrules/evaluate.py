@@ -12,12 +12,16 @@ Host, because the Host is what bites (tech/durable-and-peers.md §1):
   department fact and its item facts go in one call;
 - "not handled" only means the last fact matched nothing: we still run the actions that are
   due, which is what durable's own wrapper skips when it raises MessageNotHandledException;
-- an action is just "record (rule, item)" here, so nothing can be swallowed into state.
+- an action is just "record (rule, item)" here, so nothing can be swallowed into state;
+- every session runs at least one action (the sentinel rule matches every department):
+  durable's C core never initialises a new session's action context, and delete_state frees
+  it, so deleting a session in which nothing ever fired crashes the process (SIGSEGV).
 """
 from __future__ import annotations
 
 import itertools
 import json
+import re
 
 from .compile import Compiled, department_facts
 from .facts import Department
@@ -25,6 +29,11 @@ from .facts import Department
 
 class EngineError(Exception):
     """durable_rules failed where it should not have: an internal error (exit 3)."""
+
+
+_SENTINEL = "sentinel"   # fires once per department; see the module docstring
+_RULE = re.compile(r'\{"(?:r(\d+)|sentinel)":')
+_ITEM = re.compile(r'"n": ?(\d+)')
 
 
 class _Engine:
@@ -37,7 +46,8 @@ class _Engine:
     def handle(self, compiled: Compiled) -> int:
         handle = self._handles.get(compiled.name)
         if handle is None:
-            definition = json.dumps(compiled.ruleset[compiled.name], ensure_ascii=False)
+            rules = {**compiled.ruleset[compiled.name], _SENTINEL: {"all": [{"m": {"t": "d"}}]}}
+            definition = json.dumps(rules, ensure_ascii=False)
             try:
                 handle = self._core.create_ruleset(compiled.name, definition)
             except Exception as exc:  # durable says only "error code 202": ours to fix, not the user's
@@ -55,6 +65,7 @@ class _Engine:
         for it in items:
             it["sid"] = sid
         fired = []
+        item_rules = compiled.item_rules
         try:
             code, state = core.assert_facts(handle, json.dumps([fact] + items, ensure_ascii=False))
             if code == 2:
@@ -62,8 +73,14 @@ class _Engine:
             started = core.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
-                for rule_name, matched in json.loads(message).items():
-                    fired.append((int(rule_name[1:]), matched["m"].get("n")))
+                # durable's own JSON, one rule per message: {"r12":{"m":{"t": "i", …, "n": 3, …}}};
+                # two regex matches cost a fraction of json.loads on the hot path
+                head = _RULE.match(message)
+                if head is None:
+                    raise EngineError(f"unexpected action message from durable_rules: {message[:80]}")
+                if head.group(1) is not None:
+                    index = int(head.group(1))
+                    fired.append((index, int(_ITEM.search(message).group(1)) if index in item_rules else None))
                 message = core.complete_and_start_action(handle, state)
         except EngineError:
             raise
@@ -74,8 +91,8 @@ class _Engine:
                 core.delete_state(handle, sid)
             except Exception:
                 pass
-        fired.sort(key=lambda f: (f[0], -1 if f[1] is None else f[1]))
-        return fired
+        # a rule with "or" fires once per alternative that holds: count each (rule, item) once
+        return sorted(set(fired), key=lambda f: (f[0], -1 if f[1] is None else f[1]))
 
 
 _ENGINE: _Engine | None = None
