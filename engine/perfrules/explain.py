@@ -113,6 +113,8 @@ def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorR
     points = ind.points
     values = dept.values
     used = {k: values[k] for k in m.facts_used if k in values}
+    if not fired and m.kind not in ("bands", "tiered"):     # nothing fired: full points
+        return IndicatorResult(ind, expr.round2(points), ZERO, facts_used=used)
     fills: list[tuple[str, str, dict]] = []     # (template zh, template en, extra fields)
     deduction = Decimal(0)
     score_override = None
