@@ -163,9 +163,7 @@ def read_department(doc: Document, policy: Policy) -> Department:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
                    f"year {d['year']} does not match the policy's {policy.year}",
                    hint=f"把 year 改为 {policy.year}，或换用 {d['year']} 年度的评分办法（--policy）。")
-    for ind in policy.leaves():   # manual scores must lie within the indicator's points
-        m = ind.method
-        key = m.params.get("score") if m is not None and m.kind == "manual" else None
+    for ind, key in policy.manual_scores:   # manual scores must lie within the indicator's points
         if key in values and values[key] is not None and not 0 <= values[key] <= ind.points:
             reader.err("E408", ("facts", key), f"手工评分“{key}”为 {expr.fmt(values[key])}，应在 0 到指标 {ind.id}“{ind.name}”"
                        f"的分值 {expr.fmt(ind.points)} 之间。",
@@ -264,7 +262,7 @@ class _Reader:
                              hint=did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]) or "", at_key=True)
             for k, f in decl.inputs:
                 if k in rec:
-                    if f.type != "boolean" and json_path(p + (k,)) in self.doc.yaml11_bools:
+                    if self.doc.yaml11_bools and f.type != "boolean" and json_path(p + (k,)) in self.doc.yaml11_bools:
                         self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue

@@ -171,6 +171,12 @@ class Policy:
     def derived_order(self) -> list[FactDecl]:
         return derived_order(self.facts)
 
+    @cached_property
+    def manual_scores(self) -> list[tuple[Indicator, str]]:
+        """(leaf, score fact) for every manually scored leaf."""
+        return [(leaf, leaf.method.params["score"]) for leaf in self.leaves()
+                if leaf.method is not None and leaf.method.kind == "manual"]
+
     def grade(self, score: Decimal, lang: str = "zh") -> str:
         for g in self.grades:
             if score >= g.min:
