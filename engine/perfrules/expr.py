@@ -85,7 +85,8 @@ def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExprError("E308", f"公式无法解析：{exc.msg}", f"cannot parse: {exc.msg}", (exc.offset or 1) - 1)
+        zh = "判断相等请写 ==（两个等号）" if re.search(r"(?<![=!<>])=(?!=)", source) else _zh_syntax(exc.msg)
+        raise ExprError("E308", f"公式无法解析：{zh}", f"cannot parse: {exc.msg}", (exc.offset or 1) - 1)
     except (ValueError, MemoryError, RecursionError):
         raise ExprError("E308", "公式无法解析。", "cannot parse.")
     names: list[str] = []
@@ -94,6 +95,18 @@ def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
     except RecursionError:
         raise ExprError("E309", "公式嵌套过深。", "The formula is nested too deep.")
     return Formula(text, tree.body, tuple(dict.fromkeys(names)), _closure(tree.body)), kind
+
+
+_SYNTAX_ZH = [("'=='", "判断相等请写 ==（两个等号）"), ("was never closed", "括号没有闭合"), ("unmatched", "多了右括号"),
+              ("does not match opening", "左右括号不匹配"), ("unterminated string", "引号没有配对"),
+              ("invalid character", "含有无法识别的字符（如中文标点），请改用半角符号"),
+              ("invalid decimal literal", "数字写法不对，或事实名以数字开头"), ("forgot a comma", "缺少运算符或逗号"),
+              ("unexpected EOF", "公式不完整"), ("incomplete input", "公式不完整"),
+              ("invalid syntax", "写法不对，可能缺少运算符、多了符号或括号不配对")]
+
+
+def _zh_syntax(msg: str) -> str:
+    return next((f"{zh}（{msg}）" for en, zh in _SYNTAX_ZH if en in msg), msg)
 
 
 def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:

@@ -189,8 +189,25 @@ def load_text(text: str, file: str = "<input>") -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         detail = (exc.problem or exc.context or "").strip()
+        zh = _zh_yaml(detail)
+        if "maximum nesting depth" in detail:
+            raise InputError([doc.problem_at("E105", line, col, "$", f"嵌套超过上限（{detail}）。", f"Nesting too deep ({detail}).")])
+        if 0 < line <= len(doc.lines) and doc.lines[line - 1][col - 1:col] == "\t":
+            zh = f"不能用 Tab 缩进或分隔，请改用空格（{detail}）"
+        quote = _unclosed_quote(doc.lines, line)
+        if quote:   # the parser noticed only lines later: point at the quote that never closes
+            line, col = quote
+            zh, detail = f"这一行的引号没有配对，后面的内容都被当成了文字（{detail}）", f"this quote is never closed ({detail})"
         raise InputError([doc.problem_at(
-            "E103", line, col, "$", f"YAML 语法错误：{_zh_yaml(detail)}", f"YAML syntax error: {detail}")])
+            "E103", line, col, "$", f"YAML 语法错误：{zh}", f"YAML syntax error: {detail}")])
+    except yaml.reader.ReaderError as exc:
+        ch = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        pos = text.find(chr(ch))   # libyaml's position counts bytes, not characters
+        pos = pos if pos >= 0 else min(max(exc.position, 0), len(text))
+        line, col = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        raise InputError([doc.problem_at(
+            "E103", line, col, "$", f"YAML 语法错误：文件含有不允许的控制字符 #x{ch:04x}，请删除它。",
+            f"YAML syntax error: control character #x{ch:04x} is not allowed")])
     except yaml.YAMLError as exc:
         raise InputError([doc.problem_at("E103", 0, 0, "$", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}")])
     except (RecursionError, MemoryError):
@@ -202,14 +219,43 @@ def load_text(text: str, file: str = "<input>") -> Document:
 
 _YAML_ZH = [
     ("could not find expected ':'", "缺少冒号“:”"),
-    ("mapping values are not allowed here", "这里不能出现“键: 值”，可能是缩进不对或值中的冒号需要加引号"),
+    ("mapping values are not allowed", "这里不能出现“键: 值”，可能是缩进不对或值中的冒号需要加引号"),
     ("found character '\\t' that cannot start any token", "不能用 Tab 缩进，请改用空格"),
+    ("found a tab character", "不能用 Tab 缩进，请改用空格"),
+    ("found character that cannot start any token", "这里的字符（如 %、@、`）不能放在值的开头，请给整个值加引号"),
+    ("',' or '}'", "花括号 { } 没有闭合，或其中的文字含有 { } : , 等符号，需要加引号"),
+    ("',' or ']'", "方括号 [ ] 没有闭合，或其中的文字含有 [ ] : , 等符号，需要加引号"),
+    ("did not find expected alphabetic or numeric character", "别名或锚点（* 或 &）后面应是英文字母或数字；若不是别名，请给值加引号"),
+    ("second occurrence", "锚点（&）名称重复"),
+    ("found unknown escape character", "双引号中的反斜杠“\\”后面是无法识别的转义，请改用单引号"),
+    ("did not find expected node content", "这里缺少值"),
+    ("did not find expected <document start>", "文档结束标记“...”之后还有内容"),
+    ("found incompatible YAML document", "不支持的 YAML 版本声明"),
+    ("found undefined tag handle", "使用了不支持的标签（!…），请删除它"),
+    ("could not determine a constructor for the tag", "使用了不支持的标签（!…），请删除它；评分办法和事实文件不能含有程序对象"),
+    ("block sequence entries are not allowed", "这里不能开始“- ”列表项：列表项要另起一行，并比上一级多缩进"),
     ("found unexpected end of stream", "文件意外结束，可能缺少右引号或右括号"),
     ("expected <block end>, but found", "缩进不一致"),
     ("did not find expected key", "缩进不一致或缺少“-”"),
     ("found undefined alias", "使用了未定义的别名（*）"),
     ("found unhashable key", "键不能是列表或映射"),
 ]
+
+
+_QUOTE_START = re.compile(r"""^\s*(?:-\s+)?(?:[^\s"'#{}\[\]][^#]*?:\s+)?(["'])""")
+
+
+def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
+    """(line, col) of a value that opens a quote and never closes it on its line, before line upto."""
+    for i, line in enumerate(lines[:max(upto - 1, 0)], 1):
+        m = _QUOTE_START.match(line)
+        if not m:
+            continue
+        rest = line[m.end():]
+        closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else "'" in rest.replace("''", "")
+        if not closed:
+            return i, m.end()
+    return None
 
 
 def _zh_yaml(detail: str) -> str:
@@ -252,6 +298,9 @@ def _check_size_and_duplicates(doc: Document) -> None:
         if key in active:
             raise InputError([doc.problem_at("E105", node.start_mark.line + 1, node.start_mark.column + 1,
                                              "$", "别名（*）引用了自身，形成无限结构。", "An alias refers to itself.")])
+        if len(path) > MAX_DEPTH:   # block-style nesting (flow style is caught by _check_depth)
+            raise InputError([doc.problem_at("E105", node.start_mark.line + 1, node.start_mark.column + 1, "$",
+                                             f"嵌套超过 {MAX_DEPTH} 层。", f"Nesting deeper than {MAX_DEPTH} levels.")])
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):

@@ -50,7 +50,7 @@ CODES: dict[str, tuple[str, str, str, str]] = {
     "E407": ("数值超出允许范围", "value out of range", "检查数值是否填错，或单位是否正确。", "Check the number and its unit."),
     "E408": ("手工评分缺少说明或超出分值", "manual score without a reason or out of range", "手工评分须填写 0 到分值之间的分数，并写明理由。", "A manual score must lie between 0 and the points and carry a reason."),
     # E5xx: policy test cases
-    "E501": ("测试用例写法错误", "malformed test case", "每个用例需要 name、facts（或 facts_file）和 expect。", "Each case needs name, facts (or facts_file) and expect."),
+    "E501": ("测试用例写法错误", "malformed test case", "每个用例需要 name 和 expect（可加 facts、remove）；base 应指向存在的事实文件。", "Each case needs name and expect (facts and remove are optional); base must name an existing fact file."),
     # E6xx: usage
     "E601": ("输出文件无法写入", "output file cannot be written", "检查输出目录是否存在、是否有写入权限。", "Check that the output folder exists and is writable."),
     "E602": ("用法错误", "usage error", "运行 perfrules --help 查看用法。", "Run perfrules --help."),
@@ -132,8 +132,13 @@ def render(problem: Problem, lang: str = "zh") -> str:
     if problem.source_line and problem.line:
         gutter = f"{problem.line:>5} | "
         src = problem.source_line.rstrip("\n").expandtabs(1)
+        before = src[: max(problem.col - 1, 0)]
+        if len(src) > 120:   # a very long line: show 120 characters around the column
+            start = max(len(before) - 60, 0)
+            before = ("..." if start else "") + before[start:]
+            src = ("..." if start else "") + src[start:start + 120] + ("..." if start + 120 < len(src) else "")
         out.append(gutter + src)
-        caret_at = cell_width(src[: max(problem.col - 1, 0)])
+        caret_at = cell_width(before)
         out.append(" " * (len(gutter) - 2) + "| " + " " * caret_at + "^")
     label = ("path", "hint", "see") if lang == "en" else ("位置", "提示", "说明")
     out.append(f"  {label[0]}: {problem.path}")

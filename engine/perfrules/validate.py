@@ -105,17 +105,17 @@ def _schema_problem(doc: Document, e) -> Problem:
                            at_key=True)
     if v == "type":
         return doc.problem("E202", path, f"“{field}”应为{_type_zh(e.validator_value)}，实际填写的是 {_show(inst)}。",
-                           f"'{field}' should be {e.validator_value}, got {_show(inst)}")
+                           f"'{field}' should be {e.validator_value}, got {_show(inst, True)}")
     if v in ("enum", "const"):
         allowed = e.validator_value if v == "enum" else [e.validator_value]
         hint = did_you_mean(str(inst), [str(a) for a in allowed]) or f"可选：{'、'.join(map(str, allowed))}。"
         return doc.problem("E204", path, f"“{field}”的值 {_show(inst)} 不在允许范围内。",
-                           f"'{field}': {_show(inst)} is not one of {allowed}", hint=hint)
+                           f"'{field}': {_show(inst, True)} is not one of {allowed}", hint=hint)
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         rel = {"minimum": "不能小于", "maximum": "不能大于", "exclusiveMinimum": "应大于", "exclusiveMaximum": "应小于"}[v]
         return doc.problem("E204", path, f"“{field}”{rel} {e.validator_value}，实际是 {_show(inst)}。",
-                           f"'{field}': {e.message}")
-    if v in ("minItems", "minLength"):
+                           f"'{field}': {e.message}", hint=f"改为{rel} {e.validator_value} 的数。")
+    if v in ("minItems", "minLength", "minProperties"):
         return doc.problem("E201", path, f"“{field}”不能为空。", f"'{field}' cannot be empty")
     if v == "uniqueItems":
         return doc.problem("E305", path, f"“{field}”中有重复的值。", f"'{field}' has duplicate values")
@@ -128,15 +128,17 @@ def _where(path) -> str:
     return f"{json_path(path)} " if path else "文件最外层"
 
 
-def _show(value) -> str:
+def _show(value, en: bool = False) -> str:
     if isinstance(value, (dict, list)):
+        if en:
+            return "a mapping" if isinstance(value, dict) else "a list"
         return "（" + ("映射" if isinstance(value, dict) else "列表") + "）"
     if isinstance(value, str):
-        return f"“{value[:30]}”"
+        return f"'{value[:30]}'" if en else f"“{value[:30]}”"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
-        return "空值"
+        return "nothing" if en else "空值"
     return str(value)
 
 
@@ -298,7 +300,8 @@ class _PolicyBuilder:
                 return
             if state.get(k) == 1:
                 loop = trail[trail.index(k):] + [k]
-                self.err("E314", facts[k].path + ("formula",), "派生事实循环引用：" + " → ".join(loop), " -> ".join(loop))
+                self.err("E314", facts[k].path + ("formula",), "派生事实循环引用：" + " → ".join(loop),
+                         "derived facts refer to each other in a loop: " + " -> ".join(loop))
                 raise _Stop
             state[k] = 1
             for d in deps.get(k, ()):
@@ -357,13 +360,13 @@ class _PolicyBuilder:
         """Look up a top-level fact and check its type fits (want: a set of types)."""
         f = self.facts.get(key)
         if f is None:
-            self.err("E304", path, f"{purpose}引用了未声明的事实“{key}”。", f"{purpose}: undeclared fact '{key}'",
+            self.err("E304", path, f"{purpose}引用了未声明的事实“{key}”。", f"{_purpose_en(purpose)}: undeclared fact '{key}'",
                      hint=did_you_mean(key, self.facts) or "先在 facts 中声明它。",
                      hint_en=did_you_mean(key, self.facts, "en") or "declare it under facts")
             return None
         if f.type not in want:
             self.err("E311", path, f"{purpose}需要类型为 {'/'.join(sorted(want))} 的事实，“{key}”是 {f.type}。",
-                     f"{purpose} needs a {'/'.join(sorted(want))} fact; '{key}' is {f.type}")
+                     f"{_purpose_en(purpose)} needs a {'/'.join(sorted(want))} fact; '{key}' is {f.type}")
             return None
         return f
 
@@ -375,7 +378,7 @@ class _PolicyBuilder:
     def check_amount(self, ind, amount, path, what):
         if amount > ind.points:
             self.err("E303", path, f"{what} {expr.fmt(amount)} 超过了指标 {ind.id} 的分值 {expr.fmt(ind.points)}。",
-                     f"{what} {expr.fmt(amount)} exceeds the {expr.fmt(ind.points)} points of {ind.id}")
+                     f"{_WHAT_EN.get(what, 'the amount')} {expr.fmt(amount)} exceeds the {expr.fmt(ind.points)} points of {ind.id}")
 
     def parse_interval(self, text, path):
         try:
@@ -568,6 +571,15 @@ class _PolicyBuilder:
 
 class _Stop(Exception):
     pass
+
+
+_WHAT_EN = {"档次得分": "the band score", "扣分": "the deduction", "单项扣分": "the deduction per item",
+            "清单项扣分": "the checklist deduction", "每单位扣分": "the deduction per unit"}
+
+
+def _purpose_en(purpose: str) -> str:
+    """'proportional 的 rate ' -> 'proportional rate'; '清单项 ' -> 'checklist item'."""
+    return purpose.replace("清单项", "checklist item").replace(" 的 ", " ").strip()
 
 
 _KIND_ZH = {"number": "数值", "boolean": "是/否", "text": "文字"}
