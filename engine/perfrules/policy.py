@@ -155,6 +155,8 @@ class Policy:
     indicators: list[Indicator]
     title_en: str = ""
     region: str = ""
+    subject: str = "部门整体支出绩效"          # what the 自评结论 says was evaluated
+    subject_en: str = "overall expenditure performance"
     file: str = ""
     sha256: str = ""
     rules: list[Rule] = field(default_factory=list)

@@ -219,7 +219,8 @@ class _PolicyBuilder:
         return Policy(
             id=d["id"], title=d["title"], year=d["year"], version=str(d["version"]), full_score=full,
             grades=grades, facts=self.facts, indicators=tops, title_en=d.get("title_en", ""),
-            region=d.get("region", ""), file=self.doc.file, sha256=hashlib.sha256(raw).hexdigest(), rules=self.rules)
+            region=d.get("region", ""), subject=d.get("subject", "部门整体支出绩效"),
+            subject_en=d.get("subject_en", "overall expenditure performance"), file=self.doc.file, sha256=hashlib.sha256(raw).hexdigest(), rules=self.rules)
 
     def build_facts(self, items, path, scope) -> dict[str, FactDecl]:
         out: dict[str, FactDecl] = {}

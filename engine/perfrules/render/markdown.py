@@ -16,7 +16,7 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     zh = lang == "zh"
     conf = CONFIDENCE[lang]
     year = dept.year if dept.year is not None else p.year
-    out = [f"# {dept.name} {year}" + (" 年度部门整体支出绩效自评" if zh else " self-evaluation"), ""]
+    out = [f"# {dept.name} {year}" + (f" 年度{p.subject}自评" if zh else " self-evaluation"), ""]
     out.append((f"评分办法：{p.title}（`{p.id}`，版本 {p.version}）" if zh else
                 f"Policy: {p.title_en or p.title} (`{p.id}`, version {p.version})"))
     out.append("")

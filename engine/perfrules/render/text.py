@@ -36,12 +36,12 @@ def conclusion(result: Result, lang: str = "zh") -> str:
     full, score = expr.fmt(result.policy.full_score), expr.fmt(result.score)
     ded = result.deductions
     if lang == "en":
-        head = f"{who}: overall expenditure performance for {year}, full score {full}, self-assessed score {score}"
+        head = f"{who}: {result.policy.subject_en} for {year}, full score {full}, self-assessed score {score}"
         if not ded:
             return head + ", with no deductions."
         parts = [f"({i}) {reason_text(d, 'en')}" for i, d in enumerate(ded, 1)]
         return head + ". Points were deducted because: " + "; ".join(parts) + "."
-    head = f"{who}{year}年度部门整体支出绩效总分{full}分，自评得分为{score}分"
+    head = f"{who}{year}年度{result.policy.subject}总分{full}分，自评得分为{score}分"
     if not ded:
         return head + "，无扣分。"
     parts = [f"第{ordinal(i)}，{reason_text(d, 'zh')}" for i, d in enumerate(ded, 1)]
