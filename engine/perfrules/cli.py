@@ -250,6 +250,25 @@ def format_score(x) -> str:
     return format(x, "f")
 
 
+@app.command()
+def batch(
+    inputs: Annotated[list[Path], typer.Argument(help="事实文件、文件夹、JSON Lines（.jsonl）或 CSV 文件。Fact files, folders, JSON Lines or CSV.", show_default=False)],
+    policy: PolicyOpt = None,
+    items: Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="并行进程数（0 = 全部 CPU）。Worker processes (0: all CPUs).")] = 1,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（原子写入；缺省时 JSON Lines 写到标准输出）。Output file.")] = None,
+    lang: LangOpt = Lang.zh,
+    verbose: VerboseOpt = False,
+):
+    """批量评分：每个部门一行，并汇总得分分布和常见扣分。Evaluate many departments at once."""
+    from .batch import run_batch
+    try:
+        code = run_batch(inputs, policy=policy, jobs=jobs, output=output, items=items, lang=lang.value, verbose=verbose)
+    except InputError as exc:
+        _fail(exc.problems, lang.value, verbose)
+    raise typer.Exit(code)
+
+
 def _crash(exc: BaseException) -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile

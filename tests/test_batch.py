@@ -1,0 +1,452 @@
+"""perfrules batch: many departments, one row each, a summary, atomic output, --jobs.
+
+Scores in every output format are read back and compared with the single-file pipeline
+(`pipeline.evaluate_file` / `explain.evaluate`), so batch can never drift from `evaluate`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import PANYU_FACTS, ROOT
+
+from perfrules import batch
+from perfrules.batch import run_batch
+from perfrules.pipeline import evaluate_file
+from perfrules.problems import InputError
+from perfrules.render.json import to_dict
+
+POLICY = "guangzhou/panyu/2023"
+
+
+def cli(*args, cwd=ROOT, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfrules", "batch", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8", timeout=timeout)
+
+
+# ---- generated departments: the same facts as a JSON Lines document and as a YAML file ----
+
+def department(i: int, rnd: random.Random) -> dict:
+    budget = rnd.randint(100, 5000)
+    spent = (Decimal(budget) * Decimal(rnd.randint(8000, 10000)) / 10000).quantize(Decimal("0.01"))
+    items = []
+    for k in range(rnd.randint(1, 5)):
+        target = rnd.randint(1, 300)
+        items.append({"名称": f"指标{k + 1}", "目标值": target, "实际值": max(0, target - rnd.randint(0, target // 3))})
+    facts = {
+        "全年预算数": f"{budget}万元", "实际支出数": f"{spent}万元", "绩效指标": items,
+        "未完成重点工作任务数": rnd.choice([0, 0, 0, 1, 2]),
+        "已有内部管理制度": ["财务审批制度"],
+        "有内部财务管理制度": rnd.random() < 0.9, "有绩效目标管理制度": rnd.random() < 0.5,
+        "有绩效运行监控制度": rnd.random() < 0.5, "有绩效评价管理制度": rnd.random() < 0.5,
+        "有评价结果应用制度": rnd.random() < 0.5, "公开决算": rnd.random() < 0.95,
+    }
+    return {"policy": POLICY, "department": f"测试部门{i:05d}", "year": 2023, "facts": facts}
+
+
+def departments(n: int, seed: int = 7) -> list[dict]:
+    rnd = random.Random(seed)
+    return [department(i + 1, rnd) for i in range(n)]
+
+
+def as_yaml(doc: dict) -> str:
+    """JSON values are valid YAML flow values: one key a line, so line numbers are predictable."""
+    lines = [f"policy: {doc['policy']}", f"department: {doc['department']}", f"year: {doc['year']}", "facts:"]
+    lines += [f"  {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in doc["facts"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_jsonl(path: Path, docs) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write((d if isinstance(d, str) else json.dumps(d, ensure_ascii=False)) + "\n")
+    return path
+
+
+def write_yaml_folder(folder: Path, docs) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for d in docs:
+        p = folder / f"{d['department']}.yaml"
+        p.write_text(as_yaml(d), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def quiet(**kw) -> tuple[int, str]:
+    err = io.StringIO()
+    code = run_batch(stderr=err, **kw)
+    return code, err.getvalue()
+
+
+# ---- mixed good and bad inputs ---------------------------------------------------------------
+
+def test_mixed_good_and_bad_inputs_are_scored_or_located(tmp_path):
+    docs = departments(6)
+    folder = tmp_path / "facts"
+    good = write_yaml_folder(folder, docs[:3])
+    bad = docs[3] | {"facts": docs[3]["facts"] | {"实际支出数": "很多"}}
+    (folder / "sub").mkdir()
+    (folder / "sub" / "bad.yaml").write_text(as_yaml(bad), encoding="utf-8")       # line 6: 实际支出数
+    (folder / "sub" / "x.cases.yaml").write_text("not: [a fact file", encoding="utf-8")  # skipped
+    (folder / "notes.txt").write_text("not a fact file", encoding="utf-8")               # skipped
+    lines = [json.dumps(docs[4], ensure_ascii=False),
+             "",                                                                     # blank: skipped
+             '{"department": "语法错误", "facts": {',                               # line 3
+             json.dumps(docs[5] | {"facts": docs[5]["facts"] | {"未知事实": 1}}, ensure_ascii=False),  # line 4
+             json.dumps(docs[5], ensure_ascii=False)]
+    jsonl = write_jsonl(tmp_path / "more.jsonl", lines)
+    out = tmp_path / "out.jsonl"
+
+    proc = cli(folder, jsonl, "--output", out)
+
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    rows = read_jsonl(out)
+    assert [r["source"] for r in rows] == [str(p) for p in good] + [f"{jsonl}:1", f"{jsonl}:5"]
+    for r, path in zip(rows, good):
+        assert r["score"] == str(evaluate_file(path).score)
+    err = proc.stderr
+    assert "共 8 个部门，评分 5 个，失败 3 个" in err
+    assert f"{folder / 'sub' / 'bad.yaml'}:6:" in err and "[E402]" in err
+    assert f"{jsonl}:3" in err and "[E103]" in err and "JSON 语法错误" in err
+    assert f"{jsonl}:4（测试部门00006）" in err and "[E403]" in err and "未知事实" in err
+    assert "cases" not in err
+
+
+def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
+    docs = departments(5)
+    jsonl = write_jsonl(tmp_path / "d.jsonl", docs)
+    real = batch._outcome
+
+    def flaky(source, result):
+        if source.endswith(":3"):
+            raise RuntimeError("boom")
+        return real(source, result)
+    monkeypatch.setattr(batch, "_outcome", flaky)
+    code, err = quiet(inputs=[jsonl], output=tmp_path / "o.jsonl")
+    assert code == 1
+    assert len(read_jsonl(tmp_path / "o.jsonl")) == 4
+    assert f"{jsonl}:3（测试部门00003）: 内部错误" in err and "RuntimeError: boom" in err
+
+
+# ---- outputs round-trip ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """40 departments as YAML files, with their single-file results (the reference)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    paths = write_yaml_folder(folder / "facts", departments(40, seed=11))
+    paths.append(folder / "facts" / "zz-panyu.yaml")
+    paths[-1].write_text(PANYU_FACTS.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder / "facts", {str(p): evaluate_file(p) for p in sorted(paths)}     # batch's order
+
+
+def test_jsonl_rows_are_to_dict_plus_source(corpus, tmp_path):
+    folder, reference = corpus
+    out = tmp_path / "out.jsonl"
+    code, err = quiet(inputs=[folder], output=out)
+    assert code == 0, err
+    rows = read_jsonl(out)
+    assert [r["source"] for r in rows] == list(reference)
+    for r in rows:
+        expected = json.loads(json.dumps(to_dict(reference[r["source"]]), ensure_ascii=False))
+        assert {k: v for k, v in r.items() if k != "source"} == expected
+    assert any(r["score"] == "96.88" for r in rows)
+
+
+def _expect_row(result):
+    d = to_dict(result)
+    return d["score"], d["grade"], {t["id"]: t["deduction"] for t in d["indicators"]}, \
+        "；".join(x["reason"] for x in d["deductions"])
+
+
+def test_csv_output_round_trips(corpus, tmp_path):
+    folder, reference = corpus
+    out = tmp_path / "out.csv"
+    code, err = quiet(inputs=[folder], output=out)
+    assert code == 0, err
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")       # Excel/WPS read the Chinese right
+    rows = read_csv(out)
+    assert list(rows[0]) == ["来源", "部门", "评分办法", "得分", "等级", "YS 预算执行扣分", "LZ 履职效能扣分",
+                             "GL 管理效率扣分", "扣分原因"]
+    assert [r["来源"] for r in rows] == list(reference)
+    for r in rows:
+        score, grade, lost, reasons = _expect_row(reference[r["来源"]])
+        assert (r["得分"], r["等级"], r["扣分原因"]) == (score, grade, reasons)
+        assert {k.split()[0]: v for k, v in r.items() if k.endswith("扣分") and " " in k} == lost
+        assert Decimal(100) - sum(Decimal(v) for v in lost.values()) == Decimal(score)
+
+
+def test_xlsx_output_round_trips(corpus, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    folder, reference = corpus
+    out = tmp_path / "out.xlsx"
+    code, err = quiet(inputs=[folder], output=out, lang="en")
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out, read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:5] == ("source", "department", "policy", "score", "grade")
+    assert rows[0][-1] == "deduction reasons"
+    assert [r[0] for r in rows[1:]] == list(reference)
+    for r in rows[1:]:
+        d = to_dict(reference[r[0]], "en")
+        assert Decimal(str(r[3])).quantize(Decimal("0.01")) == Decimal(d["score"])     # a number, not text
+        assert r[4] == d["grade"]
+        assert [Decimal(str(x)).quantize(Decimal("0.01")) for x in r[5:8]] == \
+            [Decimal(t["deduction"]) for t in d["indicators"]]
+        assert r[-1] == ("; ".join(x["reason"] for x in d["deductions"]) or None)
+
+
+def test_output_goes_to_stdout_as_json_lines_without_output(corpus, capsys):
+    folder, reference = corpus
+    code = run_batch([folder], stderr=io.StringIO())
+    assert code == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["score"] for r in rows] == [str(reference[r["source"]].score) for r in rows]
+
+
+# ---- CSV input ------------------------------------------------------------------------------
+
+# The shipped Panyu example as a reviewer's spreadsheet: columns named by label (中文名称) or by
+# key, booleans as 是/否, list facts from an --items file whose columns are labels too.
+MAIN_CSV = """\
+部门,简称,年度,全年一般公共预算支出预算数（万元）,实际支出数,已制定的内部管理制度（名称）,有内部财务管理制度,已制定绩效目标管理专门制度,有绩效运行监控制度,已制定绩效评价管理专门制度,有评价结果应用制度
+中共广州市番禺区直属机关工作委员会,区直机关工委,2023,690.47万元,682.37万元,本级使用资金管理制度；财务审批制度,是,否,否,否,否
+另一个部门,,2023,100,95,,是,是,是,是,是
+坏部门,,2023,100,很多,,是,是,是,是,是
+"""
+ITEMS_CSV = """\
+部门,列表,指标名称,指标类别,年初目标值,实际完成值
+中共广州市番禺区直属机关工作委员会,部门整体支出绩效指标（产出、效益）,开展学习或培训活动次数,产出,3,3
+中共广州市番禺区直属机关工作委员会,绩效指标,开展群团活动次数,产出,2,2
+中共广州市番禺区直属机关工作委员会,,持续开展机关作风建设和基层评议机关活动,产出,1,1
+中共广州市番禺区直属机关工作委员会,,培训参加人数,效益,200,185
+中共广州市番禺区直属机关工作委员会,,群团活动参加人数,效益,150,140
+中共广州市番禺区直属机关工作委员会,,基层党组织书记述职评议单位参与率,效益,100%,100%
+另一个部门,,指标A,,10,9
+另一个部门,,指标B,,10,十个
+没有这个部门,,指标C,,1,1
+"""
+
+
+def test_csv_input_with_label_columns_and_items(tmp_path):
+    main = tmp_path / "depts.csv"
+    main.write_text(MAIN_CSV, encoding="utf-8")
+    items = tmp_path / "items.csv"
+    items.write_text(ITEMS_CSV, encoding="gb18030")          # as Excel saves it on a Chinese Windows
+    out = tmp_path / "out.jsonl"
+    code, err = quiet(inputs=[main], items=items, policy=POLICY, output=out)
+    assert code == 1
+    rows = read_jsonl(out)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.pop("source") == f"{main}:2"
+    # exactly what the YAML fact file gives: same score, deductions, reasons and facts used
+    assert row == json.loads(json.dumps(to_dict(evaluate_file(PANYU_FACTS)), ensure_ascii=False))
+    assert row["score"] == "96.88"
+    # a bad record is located in the items file, a bad cell at the department's row
+    assert f"{items}:9（另一个部门）: [E402]" in err and "十个" in err
+    assert f"{main}:4（坏部门）: [E402]" in err and "很多" in err
+    assert f"{items}:10: --items 中部门“没有这个部门”的记录没有用上" in err
+
+
+def test_csv_input_policy_column_and_keys(tmp_path):
+    main = tmp_path / "d.csv"
+    main.write_text("department,policy,year,全年预算数,实际支出数,有内部财务管理制度,有绩效目标管理制度,"
+                    "有绩效运行监控制度,有绩效评价管理制度,有评价结果应用制度\n"
+                    f"甲,{POLICY},2023,100,90,TRUE,TRUE,TRUE,TRUE,TRUE\n"
+                    f"乙,{POLICY},2023,100,90,TRUE,TRUE,TRUE,TRUE,TRUE\n", encoding="utf-8-sig")
+    items = tmp_path / "i.csv"
+    items.write_text("department,list,名称,目标值,实际值\n甲,绩效指标,参训人数,100,95\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, err = quiet(inputs=[main], items=items, output=out, lang="en")
+    assert code == 1, err
+    (row,) = read_csv(out)
+    assert row["department"] == "甲" and row["score"] == "98.50"      # 90% spent: -1; one indicator 5% short: -0.5
+    assert f"{main}:3 (乙): [E401]" in err                            # 绩效指标 is required: no --items rows for 乙
+
+
+def test_csv_header_errors_are_input_errors(tmp_path):
+    main = tmp_path / "d.csv"
+    main.write_text("部门,全年预算数,实际支出额\n甲,100,90\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    with pytest.raises(InputError) as exc:
+        run_batch([main], policy=POLICY, output=out, stderr=io.StringIO())
+    p = exc.value.problems[0]
+    assert (p.code, p.file, p.line, p.col) == ("E403", str(main), 1, 10)
+    assert "实际支出数" in p.hint                                 # did you mean
+    nodept = tmp_path / "n.csv"
+    nodept.write_text("名称,全年预算数\n甲,100\n", encoding="utf-8")
+    proc = cli(nodept, "--policy", POLICY, "-o", out)
+    assert proc.returncode == 2 and "E201" in proc.stderr
+    assert not out.exists()
+
+
+# ---- exit code 2: the inputs themselves ------------------------------------------------------
+
+@pytest.mark.parametrize("args, code", [
+    (["missing.jsonl"], "E101"),
+    (["{ok}", "--output", "{tmp}/out.txt"], "E602"),
+    (["{ok}", "--policy", "no/such/policy"], "E406"),
+    (["{ok}", "--output", "{tmp}/no/such/dir/out.csv"], "E601"),
+    (["{empty}"], "E602"),
+    (["{ok}", "--items", "{ok}"], "E602"),
+])
+def test_unreadable_inputs_exit_2_and_write_nothing(tmp_path, args, code):
+    ok = write_jsonl(tmp_path / "ok.jsonl", departments(2))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(ok=ok, tmp=tmp_path, empty=empty) for a in args]
+    before = sorted(tmp_path.rglob("*"))
+    proc = cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"[{code}]" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+# ---- atomic output ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+@pytest.mark.parametrize("failure", [OSError, KeyboardInterrupt])
+def test_failure_midway_leaves_no_output_and_no_temp_file(tmp_path, monkeypatch, suffix, failure):
+    src = tmp_path / "in"
+    src.mkdir()
+    jsonl = write_jsonl(src / "d.jsonl", departments(80))
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out = outdir / f"result{suffix}"
+    real, seen = batch.Summary.add, []
+
+    def add(self, o):
+        seen.append(o)
+        if len(seen) == 50:                # after 49 rows have been written
+            raise failure("injected")
+        real(self, o)
+    monkeypatch.setattr(batch.Summary, "add", add)
+    with pytest.raises(InputError if failure is OSError else KeyboardInterrupt):
+        run_batch([jsonl], output=out, stderr=io.StringIO())
+    assert list(outdir.iterdir()) == []
+    assert list(src.iterdir()) == [jsonl]
+
+
+def test_existing_output_is_kept_when_a_batch_fails(tmp_path, monkeypatch):
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(5))
+    out = tmp_path / "out.csv"
+    out.write_text("yesterday's results", encoding="utf-8")
+    def disk_full(self):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(batch._CsvWriter, "close", disk_full)
+    with pytest.raises(InputError) as exc:
+        run_batch([jsonl], output=out, stderr=io.StringIO())
+    assert exc.value.problems[0].code == "E601"
+    assert out.read_text(encoding="utf-8") == "yesterday's results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "out.csv"]
+
+
+# ---- --jobs ---------------------------------------------------------------------------------
+
+def test_jobs_1_and_2_give_identical_output(tmp_path):
+    docs = departments(300, seed=3)
+    docs[17]["facts"]["全年预算数"] = "很多"
+    lines = [json.dumps(d, ensure_ascii=False) for d in docs]
+    lines[200] = "{not json"
+    jsonl = write_jsonl(tmp_path / "d.jsonl", lines)
+    outputs = {}
+    for jobs in (1, 2):
+        for suffix in (".csv", ".jsonl"):
+            out = tmp_path / f"j{jobs}{suffix}"
+            proc = cli(jsonl, "--jobs", jobs, "--output", out)
+            assert proc.returncode == 1, proc.stderr
+            outputs[jobs, suffix] = out.read_bytes()
+            summary = proc.stderr.splitlines()[1:-1]        # not the timing line, not the output's name
+            outputs[jobs, suffix, "summary"] = summary
+    for key in [(".csv",), (".jsonl",), (".csv", "summary"), (".jsonl", "summary")]:
+        assert outputs[(1,) + key] == outputs[(2,) + key]
+    assert outputs[1, ".jsonl"].count(b"\n") == 298
+    failures = "\n".join(outputs[1, ".csv", "summary"])
+    assert f"{jsonl}:18（测试部门00018）: [E402]" in failures and f"{jsonl}:201: [E103]" in failures
+
+
+# ---- the summary ----------------------------------------------------------------------------
+
+def test_summary_statistics(corpus, tmp_path):
+    folder, reference = corpus
+    code, err = quiet(inputs=[folder], output=tmp_path / "o.jsonl")
+    scores = [r.score for r in reference.values()]
+    s = batch.Summary()
+    for path, r in reference.items():
+        s.add(batch.Outcome(path, ok=True, score=str(r.score), grade=r.grade(), grades=("优", "良", "中", "差"),
+                            deductions=tuple((d.indicator.id, d.indicator.name, str(d.deduction)) for d in r.deductions)))
+    st = s.stats()
+    assert st["min"] == min(scores) and st["max"] == max(scores)
+    assert st["median"] == Decimal(statistics.median(scores)).quantize(Decimal("0.01"))
+    assert abs(st["mean"] - sum(scores) / len(scores)) <= Decimal("0.005")
+    assert f"最低 {min(scores)}" in err and f"最高 {max(scores)}" in err
+    grades = {g: sum(1 for r in reference.values() if r.grade() == g) for g in ("优", "良", "中", "差")}
+    assert "等级：" + "，".join(f"{g} {n}" for g, n in grades.items()) in err
+    n_ys = sum(1 for r in reference.values() if any(d.indicator.id == "YS-01" for d in r.deductions))
+    total_ys = sum((d.deduction for r in reference.values() for d in r.deductions if d.indicator.id == "YS-01"), Decimal(0))
+    assert f"YS-01 部门预算资金支出率：{n_ys} 个部门，合计 {total_ys} 分" in err
+
+
+def test_progress_bar_on_a_terminal(corpus, tmp_path, monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.setattr(batch, "PROGRESS_AFTER", 0.0)
+    err = Tty()
+    code = run_batch([corpus[0]], output=tmp_path / "o.csv", stderr=err)
+    assert code == 0
+    assert "评分中" in err.getvalue()            # the bar was drawn
+    assert "批量评分：共 41 个部门" in err.getvalue()
+
+
+# ---- 10,000 departments ---------------------------------------------------------------------
+
+def test_ten_thousand_departments(tmp_path):
+    rnd = random.Random(1)
+    template = departments(50, seed=5)
+    with open(tmp_path / "big.jsonl", "w", encoding="utf-8") as f:
+        for i in range(10_000):
+            d = dict(template[i % 50], department=f"部门{i:05d}")
+            d["facts"] = dict(d["facts"], 实际支出数=f"{rnd.randint(80, 100)}万元", 全年预算数="100万元")
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    out = tmp_path / "big.csv"
+    started = time.monotonic()
+    proc = cli(tmp_path / "big.jsonl", "--jobs", 2, "--output", out, timeout=600)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "共 10,000 个部门，评分 10,000 个，失败 0 个" in proc.stderr
+    rows = read_csv(out)
+    assert len(rows) == 10_000 and rows[-1]["部门"] == "部门09999"
+    print(f"\n10,000 departments, --jobs 2: {elapsed:.1f} s end to end ({10_000 / elapsed:,.0f}/s)")
+
+
+def test_xlsx_text_is_never_a_formula(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    doc = departments(1)[0] | {"department": '=HYPERLINK("http://example.com","点这里")'}
+    out = tmp_path / "o.xlsx"
+    code, err = quiet(inputs=[write_jsonl(tmp_path / "d.jsonl", [doc])], output=out)
+    assert code == 0, err
+    cell = openpyxl.load_workbook(out).active["B2"]
+    assert cell.value == doc["department"] and cell.data_type == "s"
