@@ -128,7 +128,7 @@ def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorR
         if len(fired) != 1:
             raise EngineError(f"{ind.id}: {len(fired)} bands or tiers fired, expected exactly one")
         r = rules[fired[0][0]]
-        score_override = r.score
+        score_override = expr.round2(r.score)   # a band or tier may give 3.456 or 5: two places, like every score
         if r.score < points:
             fills.append((r.reason, r.reason_en, {"区间": r.interval.text if r.interval else "", "档次": r.value or ""}))
     elif m.kind == "deductions":
