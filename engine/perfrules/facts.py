@@ -209,8 +209,9 @@ class _Reader:
         for key in given:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
-                         f"policy {self.policy.id} declares no fact '{key}'",
-                         hint=did_you_mean(str(key), [k for k, f in decls.items() if not f.derived]) or "", at_key=True)
+                         f"policy {self.policy.id} declares no fact '{key}'", at_key=True,
+                         hint=(did_you_mean(str(key), [k for k, f in decls.items() if not f.derived]) or "")
+                         if len(self.problems) < 100 else "")   # a file of 100,000 stray keys: no difflib for each
             elif decls[key].derived:
                 self.err("E403", base + (key,), f"“{key}”由公式计算（{decls[key].formula.text}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)

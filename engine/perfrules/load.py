@@ -65,6 +65,19 @@ class Document:
     root: yaml.Node | None
     lines: list[str] = field(default_factory=list)
     yaml11_bools: set = field(default_factory=set)   # paths of plain yes/no/on/off scalars
+    _keys: dict = field(default_factory=dict, repr=False)   # id(mapping node) -> {key text: (key, value)}
+
+    def _entry(self, node: yaml.MappingNode, step):
+        """(key node, value node) for a key, by an index built once per mapping (a file with
+        100,000 unknown keys must not take 100,000² steps to locate them)."""
+        index = self._keys.get(id(node))
+        if index is None:
+            index = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    index.setdefault(k.value, (k, v))
+            self._keys[id(node)] = index
+        return index.get(str(step))
 
     def node_at(self, path) -> yaml.Node | None:
         """Walk the node tree along a path of keys and indices; stop at the deepest found."""
@@ -72,10 +85,8 @@ class Document:
         for step in path:
             child = None
             if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if isinstance(k, yaml.ScalarNode) and k.value == str(step):
-                        child = v
-                        break
+                entry = self._entry(node, step)
+                child = entry[1] if entry else None
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
                 child = node.value[step]
             if child is None:
@@ -89,9 +100,9 @@ class Document:
             return self.root
         parent = self.node_at(path[:-1])
         if isinstance(parent, yaml.MappingNode):
-            for k, _ in parent.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(path[-1]):
-                    return k
+            entry = self._entry(parent, path[-1])
+            if entry:
+                return entry[0]
         return self.node_at(path)
 
     def problem(self, code, path=(), message="", message_en="", hint="", hint_en="", at_key=False) -> Problem:
@@ -124,16 +135,30 @@ def decode(raw: bytes, file: str) -> str:
             pass
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    head = raw[:bad_at].decode("utf-8", "ignore")
+    line = head.count("\n") + 1
+    start = raw.rfind(b"\n", 0, bad_at) + 1
+    end = raw.find(b"\n", bad_at)
+    source = raw[start:end if end >= 0 else len(raw)].decode("utf-8", "replace")
+    col = len(raw[start:bad_at].decode("utf-8", "ignore")) + 1
+    if raw.count(b"\x00") * 4 > len(raw):
+        raise InputError([Problem(
+            "E102", "文件看起来是没有 BOM 的 UTF-16 编码，无法读取。", "The file looks like UTF-16 without a byte-order mark.", file)])
+    if sum("\u4e00" <= ch <= "\u9fff" for ch in head) >= 3:   # UTF-8 Chinese first, then other bytes
+        raise InputError([Problem(
+            "E102", f"文件混用了两种编码：前面是 UTF-8，第 {line} 行起有不是 UTF-8 的字节（可能是从 GBK 文件粘贴的）。",
+            f"mixed encodings: UTF-8 up to line {line}, then bytes that are not UTF-8 (pasted from a GBK file?)",
+            file, line, col, "$", source_line=source)])
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError:
         text = None
     if text is None or "\x00" in text:
         raise InputError([Problem(
-            "E102", "文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取。",
-            "The file is neither UTF-8 nor GBK/GB18030.", file)])
+            "E102", f"文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取（第 {line} 行起）。",
+            f"The file is neither UTF-8 nor GBK/GB18030 (from line {line}).", file, line, col, "$", source_line=source)])
     return text
 
 
@@ -166,7 +191,9 @@ def load_text(text: str, file: str = "<input>") -> Document:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise InputError([doc.problem_at("E105", 0, 0, "$", "文档超过大小上限。", "The document is over the size limit.")])
     if "\x00" in text:
-        raise InputError([doc.problem_at("E102", 0, 0, "$", "文件含有空字符，不是文本文件。", "The file contains NUL characters.")])
+        at = text.index("\x00")
+        raise InputError([doc.problem_at("E102", text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at), "$",
+                                         "文件含有空字符，不是文本文件。", "The file contains NUL characters.")])
     _check_depth(text, doc)
     loader = _Loader(text)
     try:
@@ -329,8 +356,8 @@ def _check_size_and_duplicates(doc: Document) -> None:
         if total > MAX_NODES:
             raise InputError([doc.problem_at(
                 "E105", node.start_mark.line + 1, node.start_mark.column + 1, "$",
-                f"展开别名后超过 {MAX_NODES:,} 个节点（疑似“别名炸弹”）。",
-                f"Over {MAX_NODES:,} nodes once aliases are expanded (an alias bomb?).")])
+                f"文件过大：展开别名（*）后超过 {MAX_NODES:,} 个值（内容太多，或是“别名炸弹”）。",
+                f"Too large: over {MAX_NODES:,} values once aliases are expanded (too much content, or an alias bomb).")])
         return total
 
     visit(doc.root, [])
