@@ -40,8 +40,8 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     lost = result.max_score - result.score
     out.append(f"| | **{'合计' if zh else 'Total'}** | {money(p.full_score)} | **{money(result.score)}** | {money(lost)} | | |")
     out.append("")
-    out.append(f"**{'自评得分' if zh else 'Score'}：{money(result.score)} / {expr.fmt(p.full_score)}，"
-               f"{'等级' if zh else 'grade'}：{result.grade(lang)}**")
+    out.append(f"**自评得分：{money(result.score)} / {expr.fmt(p.full_score)}，等级：{result.grade(lang)}**" if zh else
+               f"**Score: {money(result.score)} / {expr.fmt(p.full_score)}, grade: {result.grade(lang)}**")
     out.append("")
     out.append("## 自评结论" if zh else "## Conclusion")
     out.append("")
