@@ -57,13 +57,16 @@ def _fail(problems: list[Problem], lang: str, verbose: bool, fmt: str = "text") 
     raise typer.Exit(2)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, lang: str = "zh", fmt: str = "text") -> None:
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         from .output import write_atomic
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except InputError as exc:       # E601 in the language and format asked for
+            _fail(exc.problems, lang, False, fmt)
 
 
 @app.command()
@@ -93,7 +96,7 @@ def evaluate(
     else:
         sep = "\n" + "=" * 60 + "\n\n"
         text = sep.join(render(r, format.value, lang.value) for r in results)
-    _emit(text, output)
+    _emit(text, output, lang.value, format.value)
 
 
 @app.command()
@@ -241,7 +244,7 @@ def audit(
                            for p, r, found in entries], ensure_ascii=False, indent=2) + "\n"
     else:
         text = auditing.render_text(entries, lang.value)
-    _emit(text, output)
+    _emit(text, output, lang.value, format.value)
     if any(found for _, _, found in entries):
         raise typer.Exit(1)
 

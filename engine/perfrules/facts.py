@@ -225,7 +225,7 @@ class _Reader:
                     continue
                 value, problem = coerce(decl, raw)
                 if problem:
-                    self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", problem[1])
+                    self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
                     continue
             elif decl.required:
                 self.err("E401", base, f"缺少必填事实“{key}”（{decl.label}）。", f"missing required fact '{key}'",
@@ -269,7 +269,8 @@ class _Reader:
                         continue
                     value, problem = coerce(f, rec[k])
                     if problem:
-                        self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}", problem[1])
+                        self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",
+                                 f"'{k}' in record {i + 1} of '{decl.key}': {problem[1]}")
                         continue
                     row[k] = value
                 elif f.required:
