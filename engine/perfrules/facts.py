@@ -199,8 +199,8 @@ class _Reader:
     def __init__(self, doc: Document, policy: Policy):
         self.doc, self.policy, self.problems = doc, policy, []
 
-    def err(self, code, path, zh, en="", hint="", at_key=False):
-        self.problems.append(self.doc.problem(code, path, zh, en, hint, at_key=at_key))
+    def err(self, code, path, zh, en="", hint="", at_key=False, hint_en=""):
+        self.problems.append(self.doc.problem(code, path, zh, en, hint, hint_en, at_key=at_key))
 
     def read(self, given: dict):
         decls = self.policy.facts
@@ -210,8 +210,8 @@ class _Reader:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
                          f"policy {self.policy.id} declares no fact '{key}'", at_key=True,
-                         hint=(did_you_mean(str(key), [k for k, f in decls.items() if not f.derived]) or "")
-                         if len(self.problems) < 100 else "")   # a file of 100,000 stray keys: no difflib for each
+                         # a file of 100,000 stray keys: no difflib for each
+                         **_did_you_mean(str(key), [k for k, f in decls.items() if not f.derived] if len(self.problems) < 100 else []))
             elif decls[key].derived:
                 self.err("E403", base + (key,), f"“{key}”由公式计算（{decls[key].formula.text}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)
@@ -260,7 +260,7 @@ class _Reader:
             for k in rec:
                 if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
-                             hint=did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]) or "", at_key=True)
+                             **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)
             for k, f in decl.inputs:
                 if k in rec:
                     if self.doc.yaml11_bools and f.type != "boolean" and json_path(p + (k,)) in self.doc.yaml11_bools:
@@ -319,6 +319,11 @@ class _Reader:
 
 class _Failed(Exception):
     pass
+
+
+def _did_you_mean(name: str, candidates) -> dict:
+    """hint / hint_en keywords for a misspelt name."""
+    return {"hint": did_you_mean(name, candidates) or "", "hint_en": did_you_mean(name, candidates, "en") or ""}
 
 
 def _zero_divisor(tree, env, given) -> str | None:
