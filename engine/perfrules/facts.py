@@ -322,7 +322,13 @@ class _Failed(Exception):
 
 
 def _did_you_mean(name: str, candidates) -> dict:
-    """hint / hint_en keywords for a misspelt name."""
+    """hint / hint_en keywords for a misspelt name, or for one with invisible characters in it
+    (a zero-width or full-width space from an input method) that looks right on screen."""
+    hidden = [ch for ch in name if unicodedata.category(ch) in ("Cf", "Zs") and ch != " "]
+    if hidden:
+        codes = "、".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
+        return {"hint": f"名称中有看不见的字符 {codes}（零宽字符或全角空格），删去即可。",
+                "hint_en": f"The name holds invisible characters ({codes.replace('、', ', ')}); delete them."}
     return {"hint": did_you_mean(name, candidates) or "", "hint_en": did_you_mean(name, candidates, "en") or ""}
 
 

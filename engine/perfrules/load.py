@@ -222,9 +222,13 @@ def load_text(text: str, file: str = "<input>") -> Document:
         if 0 < line <= len(doc.lines) and doc.lines[line - 1][col - 1:col] == "\t":
             zh = f"不能用 Tab 缩进或分隔，请改用空格（{detail}）"
         quote = _unclosed_quote(doc.lines, line)
+        typed = _chinese_typing(doc.lines, line)
         if quote:   # the parser noticed only lines later: point at the quote that never closes
             line, col = quote
             zh, detail = f"这一行的引号没有配对，后面的内容都被当成了文字（{detail}）", f"this quote is never closed ({detail})"
+        elif typed:   # a Chinese input method's colon or space, on this line or just above
+            line, col, zh, en = typed
+            zh, detail = f"{zh}（{detail}）", f"{en} ({detail})"
         raise InputError([doc.problem_at(
             "E103", line, col, "$", f"YAML 语法错误：{zh}", f"YAML syntax error: {detail}")])
     except yaml.reader.ReaderError as exc:
@@ -282,6 +286,25 @@ def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
         closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else "'" in rest.replace("''", "")
         if not closed:
             return i, m.end()
+    return None
+
+
+_FULL_WIDTH_COLON = re.compile(r"""^\s*(?:-\s+)?[^\s:#'"{}\[\],][^:#'"]*?(：)""")
+_ODD_INDENT = re.compile(r"^[ \t]*([\u00a0\u3000])")
+
+
+def _chinese_typing(lines: list[str], upto: int) -> tuple[int, int, str, str] | None:
+    """A full-width colon after a key, or a full-width / no-break space in the indentation, on
+    the error line or the two lines above it (the parser trips over the line after)."""
+    for i in range(min(upto, len(lines)), max(upto - 3, 0), -1):
+        m = _ODD_INDENT.match(lines[i - 1])
+        if m:
+            return (i, m.start(1) + 1, "这一行用全角空格或不换行空格缩进，YAML 只认半角空格",
+                    "this line is indented with a full-width or no-break space")
+        m = _FULL_WIDTH_COLON.match(lines[i - 1])
+        if m:
+            return (i, m.start(1) + 1, "这一行用了中文冒号“：”，“字段: 值”要用英文冒号加空格",
+                    "this line uses a full-width colon '：'; write 'key: value'")
     return None
 
 

@@ -30,6 +30,8 @@ def files() -> dict[str, bytes]:
         "utf8-bom-policy-root-points.yaml": b"\xef\xbb\xbf" + text("policy/sem-root-points.yaml").encode("utf-8"),
         "utf8-bom-facts-yaml11.yaml": b"\xef\xbb\xbf" + text("facts/facts-yaml11-no-in-count.yaml").encode("utf-8"),
         "utf16-bom-facts-missing-required.yaml": text("facts/facts-missing-required.yaml").encode("utf-16"),
+        # Windows line ends: lines and columns as with \n
+        "crlf-facts-wrong-type-boolean.yaml": text("facts/facts-wrong-type-boolean.yaml").replace("\n", "\r\n").encode("utf-8"),
         # bytes that are no text at all
         "undecodable-bytes.yaml": b"id: x\ntitle: \x80\xff\xfe\x81\n",
         "latin1-title.yaml": "id: test/x/2023\ntitle: caf\xe9 : d\xe9j\xe0 vu\n".encode("latin-1"),
