@@ -58,7 +58,7 @@ def compile_policy(policy: Policy) -> Compiled:
 def _department_pattern(rule: Rule, method, code, types) -> list[dict]:
     kind = method.kind
     if kind == "proportional":
-        return [{"$lt": {code(rule.fact): expr.scaled(method.params["full_at"])}}]
+        return [{"$lt": {code(rule.fact): expr.bound(method.params["full_at"], "$lt")}}]
     if kind == "bands":
         return rule.interval.to_durable(code(rule.fact))
     if kind == "deductions":
@@ -70,9 +70,9 @@ def _department_pattern(rule: Rule, method, code, types) -> list[dict]:
         return [{code(rule.fact): rule.value}]
     if kind == "per_unit":
         op = "$gt" if method.params["direction"] == "above" else "$lt"
-        return [{op: {code(rule.fact): expr.scaled(method.params["limit"])}}]
+        return [{op: {code(rule.fact): expr.bound(method.params["limit"], op)}}]
     if kind == "manual":
-        return [{"$lt": {code(rule.fact): expr.scaled(rule.indicator.points)}}]
+        return [{"$lt": {code(rule.fact): expr.bound(rule.indicator.points, "$lt")}}]
     raise ValueError(kind)
 
 

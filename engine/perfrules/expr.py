@@ -12,7 +12,7 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 # Facts enter durable_rules as integers in millionths: comparisons are exact and the C
 # JSON parser never meets exponent-form floats or integer division.
@@ -33,6 +33,21 @@ def round2(value: Decimal) -> Decimal:
 
 def scaled(value: Decimal) -> int:
     return int(quantize6(value) * SCALE)
+
+
+def bound(value: Decimal, op: str) -> int:
+    """A policy constant in millionths for `fact op constant` ($lt, $lte, $gt, $gte), exact for
+    any constant: facts are whole millionths below MAX_ABS, so x < 1.0000004 is x < 1.000001,
+    x <= 1.0000004 is x <= 1.000000, and a constant beyond ±MAX_ABS (1e400 too) acts as ±MAX_ABS."""
+    with localcontext() as ctx:
+        ctx.prec = 100
+        value = min(max(value, -MAX_ABS), MAX_ABS) * SCALE
+        return int(value.to_integral_value(ROUND_CEILING if op in ("$lt", "$gte") else ROUND_FLOOR))
+
+
+def on_grid(value: Decimal) -> bool:
+    """True when a fact can equal value exactly (whole millionths below MAX_ABS)."""
+    return abs(value) < MAX_ABS and value == quantize6(value)
 
 
 class ExprError(Exception):
@@ -304,6 +319,9 @@ def _cond(node, code, types, negate) -> dict:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return _cond(node.operand, code, types, not negate)
     if isinstance(node, ast.Name):
+        if types.get(node.id) in (NUM, TEXT):   # Python's truthiness, as in formulas: 0 and "" are false
+            zero = 0 if types[node.id] == NUM else ""
+            return {code[node.id]: zero} if negate else {"$neq": {code[node.id]: zero}}
         return {code[node.id]: 0 if negate else 1}
     if isinstance(node, ast.Constant):
         truth = bool(node.value) ^ negate
@@ -326,14 +344,33 @@ def _compare(left, op, right, code, negate) -> dict:
     if negate:
         op = _NEG[op]
     if not isinstance(left, ast.Name):  # two constants: decide now
-        value = _constant_compare(_const(left), op, _const(right))
+        value = _constant_compare(_exact(left), op, _exact(right))
         return _TRUE if value else _FALSE
-    rhs = {"$m": code[right.id]} if isinstance(right, ast.Name) else _const(right)
+    exact = None if isinstance(right, ast.Name) else _exact(right)
+    if isinstance(exact, Decimal):      # a number: compare exactly, whatever its decimals or size
+        if op in (ast.Eq, ast.NotEq) and not on_grid(exact):
+            return _FALSE if op is ast.Eq else _TRUE
+        rhs = scaled(exact) if op in (ast.Eq, ast.NotEq) else bound(exact, _DURABLE_OP[op])
+    else:
+        rhs = {"$m": code[right.id]} if isinstance(right, ast.Name) else _const(right)
     if op is ast.Eq:
         if isinstance(rhs, dict):
             return {"$and": [{"$lte": {code[left.id]: rhs}}, {"$gte": {code[left.id]: rhs}}]}
         return {code[left.id]: rhs}
     return {_DURABLE_OP[op]: {code[left.id]: rhs}}
+
+
+def _exact(node) -> object:
+    """A constant as written: Decimal for numbers, 0/1 for true/false, str for text."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _exact(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    value = node.value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return Decimal(repr(value))
+    return value
 
 
 def _constant_compare(a, op, b) -> bool:
@@ -358,13 +395,15 @@ class Interval:
         return True
 
     def to_durable(self, field: str) -> list[dict]:
-        if self.lo is not None and self.hi is not None and self.lo == self.hi:
+        if self.lo is not None and self.hi is not None and self.lo == self.hi and on_grid(self.lo):
             return [{field: scaled(self.lo)}]
-        out = []
+        out = []        # exact bounds: [1.0000004, …) starts at 1.000001; a point off the grid matches nothing
         if self.lo is not None:
-            out.append({("$gte" if self.lo_closed else "$gt"): {field: scaled(self.lo)}})
+            op = "$gte" if self.lo_closed else "$gt"
+            out.append({op: {field: bound(self.lo, op)}})
         if self.hi is not None:
-            out.append({("$lte" if self.hi_closed else "$lt"): {field: scaled(self.hi)}})
+            op = "$lte" if self.hi_closed else "$lt"
+            out.append({op: {field: bound(self.hi, op)}})
         return out
 
 

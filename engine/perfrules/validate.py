@@ -337,6 +337,9 @@ class _PolicyBuilder:
             self.err("E305", path + ("id",), f"指标编号“{ind.id}”重复（另一处在 {json_path(ids[ind.id])}）。",
                      f"indicator id '{ind.id}' is used twice")
         ids[ind.id] = path
+        if ind.points.normalize().as_tuple().exponent < -2:   # scores are kept and reported to the cent
+            self.err("E205", path + ("points",), f"指标 {ind.id} 的分值 {expr.fmt(ind.points)} 超过两位小数；分值最多保留两位小数。",
+                     f"{ind.id}: points {expr.fmt(ind.points)} have more than two decimal places")
         if "children" in x:
             ind.children = [self.build_indicator(c, path + ("children", i), ids, ancestors + (ind.id,))
                             for i, c in enumerate(x["children"])]
