@@ -450,3 +450,22 @@ def test_xlsx_text_is_never_a_formula(tmp_path):
     assert code == 0, err
     cell = openpyxl.load_workbook(out).active["B2"]
     assert cell.value == doc["department"] and cell.data_type == "s"
+
+
+def test_csv_cells_never_become_spreadsheet_formulas(tmp_path):
+    """A department named like a formula stays text in the CSV (CSV injection)."""
+    import csv as _csv
+    import yaml as _yaml
+    from conftest import PANYU_FACTS
+    data = _yaml.safe_load(PANYU_FACTS.read_text("utf-8"))
+    data.pop("claimed")
+    data["department"] = '=HYPERLINK("http://x","y")'
+    src = tmp_path / "f.yaml"
+    src.write_text(_yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    out = tmp_path / "out.csv"
+    from typer.testing import CliRunner
+    from perfrules.cli import app
+    assert CliRunner().invoke(app, ["batch", str(src), "-o", str(out)]).exit_code == 0
+    rows = list(_csv.reader(out.open(encoding="utf-8-sig")))
+    assert rows[1][1] == "'" + data["department"]
+    assert rows[1][3] == "96.88"

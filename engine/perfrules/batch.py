@@ -686,12 +686,19 @@ class _CsvWriter(_Writer):
         self.w.writerow(self.header())
 
     def write(self, o: Outcome) -> None:
-        self.w.writerow(self.cells(o))
+        self.w.writerow([_inert(c) for c in self.cells(o)])
         self.rows += 1
 
     def close(self) -> None:
         super().close()
         self.f.close()
+
+
+def _inert(cell):
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 class _XlsxWriter(_Writer):
