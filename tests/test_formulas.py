@@ -109,3 +109,11 @@ def test_division_by_zero_is_an_eval_error_not_a_crash():
         assert "除数为 0" in str(exc)
     else:
         raise AssertionError("expected EvalError")
+
+
+def test_optional_template_segment_is_dropped_when_a_field_is_empty():
+    text = "扣分{扣分}分，[[本部门有制定{制度:、}等制度，但]]未制订{缺少项}专门制度"
+    full = expr.fill(text, {"扣分": Decimal(2), "制度": ["甲", "乙"], "缺少项": ["丙", "丁"]})
+    assert full == "扣分2分，本部门有制定甲、乙等制度，但未制订丙和丁专门制度"
+    empty = expr.fill(text, {"扣分": Decimal(3), "制度": [], "缺少项": ["丙"]})
+    assert empty == "扣分3分，未制订丙专门制度"

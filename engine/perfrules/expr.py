@@ -557,5 +557,16 @@ def round_to(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)   # [[…{x}…]]: left out when a field in it is empty
+
+
 def fill(text: str, values: dict, lang: str = "zh") -> str:
-    return TEMPLATE_FIELD.sub(lambda m: show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang), text)
+    def field(m):
+        return show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang)
+
+    def optional(m):
+        names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(m.group(1))]
+        if any(values.get(n) in (None, "", [], ()) for n in names):
+            return ""
+        return TEMPLATE_FIELD.sub(field, m.group(1))
+    return TEMPLATE_FIELD.sub(field, OPTIONAL.sub(optional, text))
