@@ -263,7 +263,8 @@ class _Reader:
                              **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)
             for k, f in decl.inputs:
                 if k in rec:
-                    if self.doc.yaml11_bools and f.type != "boolean" and json_path(p + (k,)) in self.doc.yaml11_bools:
+                    if self.doc.yaml11_bools and f.type not in ("boolean", "text", "texts") \
+                            and json_path(p + (k,)) in self.doc.yaml11_bools:   # a name "N" is just text
                         self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
