@@ -93,7 +93,7 @@ def perfrules_setup():
     return compiled_policy(resolve_policy(generate.POLICY))   # compiled once, as a batch does
 
 
-def _results(lines, compiled):
+def results(lines, compiled):
     """perfrules' Result for each line, as a batch computes it."""
     from perfrules.explain import evaluate
     from perfrules.load import Document
@@ -103,7 +103,7 @@ def _results(lines, compiled):
 
 
 def run_perfrules(lines: list[str], compiled) -> list[Decimal]:
-    return [r.score for r in _results(lines, compiled)]
+    return [r.score for r in results(lines, compiled)]
 
 
 def run_plain(lines: list[str], _=None) -> list[Decimal]:
@@ -205,7 +205,7 @@ def rss_child(n: int, seed: int) -> None:
     """Stream n generated departments through the library path; print peak RSS as JSON."""
     compiled = perfrules_setup()
     t0 = time.perf_counter()
-    for _ in _results(generate.lines(n, seed), compiled):   # one line at a time, nothing kept
+    for _ in results(generate.lines(n, seed), compiled):   # one line at a time, nothing kept
         pass
     print(json.dumps({"n": n, "seconds": time.perf_counter() - t0, "maxrss_mb": peak_rss_mb()}))
 
@@ -319,7 +319,7 @@ def main(argv=None) -> int:
     reference = scores["perfrules"]
 
     sample = lines[:2000]                   # untimed: does the data exercise the whole policy?
-    fired = set().union(*(r.fired for r in _results(sample, compiled)))
+    fired = set().union(*(r.fired for r in results(sample, compiled)))
     print(f"  data coverage: {len(fired)} of the policy's {len(compiled.policy.rules)} rules fire in the first "
           f"{len(sample):,} departments")
 

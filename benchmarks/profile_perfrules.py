@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402
-from bench import loads, perfrules_setup  # noqa: E402
+from bench import results, loads, perfrules_setup  # noqa: E402
 
 from perfrules import explain  # noqa: E402
 from perfrules.load import Document  # noqa: E402
@@ -93,8 +93,8 @@ def stages(lines, compiled) -> None:
 
 def profile(lines, compiled, top: int) -> None:
     def run():
-        for i, line in enumerate(lines, 1):
-            explain.evaluate(compiled, department_from(Document(f"<line {i}>", loads(line), None), compiled))
+        for _ in results(lines, compiled):
+            pass
 
     prof = cProfile.Profile()
     prof.runcall(run)
@@ -116,8 +116,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     compiled = perfrules_setup()
     lines = list(generate.lines(args.n, args.seed))
-    for i, line in enumerate(lines[:50], 1):   # warm up
-        explain.evaluate(compiled, department_from(Document(f"<line {i}>", loads(line), None), compiled))
+    for _ in results(lines[:50], compiled):   # warm up
+        pass
     stages(lines, compiled)
     profile(lines, compiled, args.top)
     return 0
