@@ -194,6 +194,9 @@ def test_bad_input(bad: Bad, tmp_path: Path):
     assert not _prose_in_english(m_en.group("msg"), path), f"English message has Chinese: {m_en.group('msg')}"
     assert re.search(r"[A-Za-z]{3}", m_en.group("msg")) and "提示" not in out_en and "错误" not in out_en
     _check_caret(out_en, m_en, bad)
+    suggested = re.search(r"^  提示: 是否想写“(.+?)”？", out, re.M)      # a did-you-mean hint, in both languages
+    if suggested:
+        assert f"  hint: Did you mean '{suggested.group(1)}'?" in out_en, out_en
 
     # the same problem as data
     js = _run(["validate", path, *policy, "--format", "json"])

@@ -110,7 +110,8 @@ def _schema_problem(doc: Document, e) -> Problem:
         allowed = e.validator_value if v == "enum" else [e.validator_value]
         hint = did_you_mean(str(inst), [str(a) for a in allowed]) or f"可选：{'、'.join(map(str, allowed))}。"
         return doc.problem("E204", path, f"“{field}”的值 {_show(inst)} 不在允许范围内。",
-                           f"'{field}': {_show(inst, True)} is not one of {allowed}", hint=hint)
+                           f"'{field}': {_show(inst, True)} is not one of {allowed}", hint=hint,
+                           hint_en=did_you_mean(str(inst), [str(a) for a in allowed], "en"))
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         rel = {"minimum": "不能小于", "maximum": "不能大于", "exclusiveMinimum": "应大于", "exclusiveMaximum": "应小于"}[v]
         return doc.problem("E204", path, f"“{field}”{rel} {e.validator_value}，实际是 {_show(inst)}。",
@@ -281,11 +282,11 @@ class _PolicyBuilder:
             try:
                 formula, kind = expr.parse(f.formula.text, types)
             except expr.ExprError as e:
-                hint = ""
+                hint = hint_en = ""
                 if e.code == "E304":
                     name = e.zh.split("“")[1].split("”")[0]
-                    hint = did_you_mean(name, types) or ""
-                self.err(e.code, f.path + ("formula",), f"事实“{key}”的公式：{e.zh}", e.en, hint=hint)
+                    hint, hint_en = did_you_mean(name, types) or "", did_you_mean(name, types, "en") or ""
+                self.err(e.code, f.path + ("formula",), f"事实“{key}”的公式：{e.zh}", e.en, hint=hint, hint_en=hint_en)
                 f.formula = None
                 continue
             if kind != f.expr_type:
@@ -440,10 +441,11 @@ class _PolicyBuilder:
                 try:
                     cond = expr.condition(r["when"], self.types)
                 except expr.ExprError as e:
-                    hint = ""
+                    hint = hint_en = ""
                     if e.code == "E304":
-                        hint = did_you_mean(e.zh.split("“")[1].split("”")[0], self.types) or ""
-                    self.err(e.code, rp + ("when",), f"扣分条件：{e.zh}", e.en, hint=hint)
+                        name = e.zh.split("“")[1].split("”")[0]
+                        hint, hint_en = did_you_mean(name, self.types) or "", did_you_mean(name, self.types, "en") or ""
+                    self.err(e.code, rp + ("when",), f"扣分条件：{e.zh}", e.en, hint=hint, hint_en=hint_en)
                     cond = None
                 deduct = _dec(r["deduct"])
                 self.check_amount(ind, deduct, rp + ("deduct",), "扣分")
@@ -460,10 +462,12 @@ class _PolicyBuilder:
                     self.err("E304" if fm is None else "E311", path + ("measure",),
                              f"measure 应是列表“{lst.key}”中的数值字段，“{m['measure']}”不是。",
                              f"measure must be a numeric field of '{lst.key}'",
-                             hint=did_you_mean(m["measure"], lst.fields) or "")
+                             hint=did_you_mean(m["measure"], lst.fields) or "",
+                             hint_en=did_you_mean(m["measure"], lst.fields, "en") or "")
                 if label is not None and (label not in lst.fields or lst.fields[label].expr_type != "text"):
                     self.err("E304", path + ("item_label",), f"item_label 应是列表“{lst.key}”中的文字字段。",
-                             f"item_label must be a text field of '{lst.key}'", hint=did_you_mean(label, lst.fields) or "")
+                             f"item_label must be a text field of '{lst.key}'", hint=did_you_mean(label, lst.fields) or "",
+                             hint_en=did_you_mean(label, lst.fields, "en") or "")
             ivs, paths = [], []
             for i, b in enumerate(m["bands"]):
                 bp = path + ("bands", i)
@@ -495,7 +499,8 @@ class _PolicyBuilder:
                 if f is not None and t["value"] not in f.options:
                     self.err("E204", tp + ("value",), f"档次“{t['value']}”不是事实“{f.key}”的选项。",
                              f"tier '{t['value']}' is not an option of '{f.key}'",
-                             hint=did_you_mean(t["value"], f.options) or f"可选：{'、'.join(f.options)}")
+                             hint=did_you_mean(t["value"], f.options) or f"可选：{'、'.join(f.options)}",
+                             hint_en=did_you_mean(t["value"], f.options, "en") or f"options: {', '.join(f.options)}")
                 if t["value"] in seen:
                     self.err("E305", tp + ("value",), f"档次“{t['value']}”重复。", f"tier '{t['value']}' is listed twice")
                 seen.add(t["value"])
@@ -570,7 +575,8 @@ class _PolicyBuilder:
             if name not in allowed:
                 self.err("E310", path, f"说明模板中的“{{{name}}}”不是已声明的事实或本方法提供的字段。",
                          f"'{{{name}}}' is not a declared fact or a field of this method",
-                         hint=did_you_mean(name, allowed) or f"可用：{'、'.join(sorted(allowed))}")
+                         hint=did_you_mean(name, allowed) or f"可用：{'、'.join(sorted(allowed))}",
+                         hint_en=did_you_mean(name, allowed, "en") or f"allowed: {', '.join(sorted(allowed))}")
 
 
 class _Stop(Exception):
