@@ -219,7 +219,7 @@ class _Reader:
             if key in given:
                 raw = given[key]
                 if self.doc.yaml11_bools and ("$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in base + (key,))) in self.doc.yaml11_bools \
-                        and decl.type != "boolean":
+                        and decl.type not in ("boolean", "text", "texts"):   # as for record fields: a text "Y" is just text
                     self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
