@@ -198,7 +198,7 @@ def _outcome(source: str, result) -> Outcome:
         source=source, department=result.department.name, ok=True, policy=p.id,
         score=money(result.score), grade=result.grade(lang),
         grades=tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in p.grades),
-        tops=tuple((t.indicator.id, name(t.indicator, lang), money(t.deduction)) for t in result.indicators),
+        tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         json=js)

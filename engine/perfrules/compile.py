@@ -81,7 +81,7 @@ def _encode(value):
         return int(value)
     if isinstance(value, str):
         return value
-    return expr.scaled(value)
+    return int(value.scaleb(6))     # facts are already whole millionths (facts.py quantizes them)
 
 
 def department_facts(compiled: Compiled, dept: Department) -> tuple[dict, list[dict]]:
@@ -92,5 +92,5 @@ def department_facts(compiled: Compiled, dept: Department) -> tuple[dict, list[d
     items = []
     for k, list_key, measure in compiled.item_leaves:
         for n, rec in enumerate(dept.items.get(list_key, ())):
-            items.append({"t": "i", "k": k, "n": n, "v": expr.scaled(rec[measure])})
+            items.append({"t": "i", "k": k, "n": n, "v": int(rec[measure].scaleb(6))})
     return fact, items

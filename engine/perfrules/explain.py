@@ -63,10 +63,13 @@ class IndicatorResult:
 
 @dataclass
 class Result:
+    """A department's score. Only the leaves where some rule fired are scored eagerly; the
+    full indicator tree is built when a report asks for it (a batch row rarely does)."""
+
     policy: Policy
     department: Department
     score: Decimal
-    indicators: list[IndicatorResult]
+    scored: dict[str, IndicatorResult]      # leaf id -> result, for the leaves where rules fired
 
     @property
     def max_score(self) -> Decimal:
@@ -75,36 +78,54 @@ class Result:
     def grade(self, lang: str = "zh") -> str:
         return self.policy.grade(self.score, lang)
 
+    @cached_property
+    def indicators(self) -> list[IndicatorResult]:
+        return [self._node(ind) for ind in self.policy.indicators]
+
+    def _node(self, ind: Indicator) -> IndicatorResult:
+        if ind.children:
+            kids = [self._node(c) for c in ind.children]
+            score = sum((k.score for k in kids), ZERO)
+            return IndicatorResult(ind, score, ind.points2 - score, children=kids)
+        if ind.id in self.scored:
+            return self.scored[ind.id]
+        values = self.department.values
+        return IndicatorResult(ind, ind.points2, ZERO, facts_used={k: values[k] for k in ind.method.facts_used if k in values})
+
     def leaves(self) -> list[IndicatorResult]:
         return [leaf for top in self.indicators for leaf in top.leaves()]
 
     @property
     def deductions(self) -> list[IndicatorResult]:
-        return [leaf for leaf in self.leaves() if leaf.deduction > 0]
+        """Leaves that lost points, in the policy's order."""
+        return [self.scored[leaf.id] for leaf in self.policy.leaves()
+                if leaf.id in self.scored and self.scored[leaf.id].deduction > 0]
 
     @property
     def fired(self) -> set[int]:
-        return {i for leaf in self.leaves() for i in leaf.fired}
+        return {i for leaf in self.scored.values() for i in leaf.fired}
+
+    def top_losses(self) -> list[tuple[Indicator, Decimal]]:
+        """Points lost under each top-level indicator, without building the tree."""
+        lost = {top.id: ZERO for top in self.policy.indicators}
+        for r in self.scored.values():
+            top = r.indicator.ancestors[0] if r.indicator.ancestors else r.indicator.id
+            lost[top] += r.deduction
+        return [(top, lost[top.id]) for top in self.policy.indicators]
 
 
 def evaluate(compiled: Compiled, dept: Department) -> Result:
-    fired = fired_rules(compiled, dept)
-    by_leaf: dict[str, list[tuple[int, int | None]]] = {}
-    rules = compiled.policy.rules
-    for index, n in fired:
+    policy = compiled.policy
+    rules = policy.rules
+    by_leaf: dict[str, list[tuple[int, int | None]]] = {leaf.id: [] for leaf in policy.always_fire}
+    for index, n in fired_rules(compiled, dept):
         by_leaf.setdefault(rules[index].indicator.id, []).append((index, n))
-    tops = [_node(ind, by_leaf, compiled.policy, dept) for ind in compiled.policy.indicators]
-    total = sum((t.score for t in tops), Decimal(0))
-    total = min(max(total, Decimal(0)), compiled.policy.full_score)
-    return Result(compiled.policy, dept, expr.round2(total), tops)
-
-
-def _node(ind: Indicator, by_leaf, policy, dept) -> IndicatorResult:
-    if ind.children:
-        kids = [_node(c, by_leaf, policy, dept) for c in ind.children]
-        score = sum((k.score for k in kids), ZERO)
-        return IndicatorResult(ind, score, expr.round2(ind.points) - score, children=kids)
-    return _leaf(ind, by_leaf.get(ind.id, []), policy, dept)
+    leaves = policy.leaf_index
+    scored = {leaf_id: _leaf(leaves[leaf_id], fired, policy, dept) for leaf_id, fired in by_leaf.items()}
+    # leaf scores add up to the full score less what the scored leaves lost (points are to the cent)
+    total = policy.full_score - sum((r.deduction for r in scored.values()), ZERO)
+    total = min(max(total, Decimal(0)), policy.full_score)
+    return Result(policy, dept, expr.round2(total), scored)
 
 
 def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorResult:
@@ -113,8 +134,6 @@ def _leaf(ind: Indicator, fired, policy: Policy, dept: Department) -> IndicatorR
     points = ind.points
     values = dept.values
     used = {k: values[k] for k in m.facts_used if k in values}
-    if not fired and m.kind not in ("bands", "tiered"):     # nothing fired: full points
-        return IndicatorResult(ind, expr.round2(points), ZERO, facts_used=used)
     fills: list[tuple[str, str, dict]] = []     # (template zh, template en, extra fields)
     deduction = Decimal(0)
     score_override = None

@@ -38,6 +38,9 @@ _MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decima
 _NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
 
 
+_PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
+
+
 def _clean(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).strip()
     return t.replace(",", "").replace(" ", "").replace("，", "")
@@ -109,7 +112,7 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return value, None
     if not isinstance(raw, str):
         return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw, True)}", "E402")
-    m = _NUM.match(_clean(raw))
+    m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))   # most values need no clean-up
     if not m:
         return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw, True)}", "E402")
     try:
@@ -243,8 +246,8 @@ class _Reader:
             self.derive(self.policy.derived_order, values, base, given)
             for key, decl in self.policy.inputs:
                 if decl.type == "list" and decl.derived_order:
+                    env = dict(values)      # one scope per list: each record overwrites every field
                     for i, rec in enumerate(items[key]):
-                        env = dict(values)
                         env.update(rec)
                         self.derive(decl.derived_order, rec, base + (key, i), rec, env)
         return values, items
@@ -257,7 +260,7 @@ class _Reader:
                 self.err("E402", p, f"“{decl.key}”的第 {i + 1} 项应是“字段: 值”的记录。", "each record must be a mapping")
                 continue
             row = {}
-            for k in rec:
+            for k in (() if rec.keys() <= decl.input_keys else rec):
                 if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
                              **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)

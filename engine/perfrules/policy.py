@@ -41,6 +41,10 @@ class FactDecl:
         return [(k, f) for k, f in self.fields.items() if not f.derived]
 
     @cached_property
+    def input_keys(self) -> frozenset[str]:
+        return frozenset(k for k, _ in self.inputs)
+
+    @cached_property
     def derived_order(self) -> list["FactDecl"]:
         """A list fact's computed fields, each after the fields its formula reads."""
         return derived_order(self.fields)
@@ -129,6 +133,11 @@ class Indicator:
     path: tuple = ()
     ancestors: tuple[str, ...] = ()
 
+    @cached_property
+    def points2(self) -> Decimal:
+        """The points to the cent, as scores are shown."""
+        return self.points.quantize(Decimal("0.01"))
+
     def leaves(self):
         if not self.children:
             yield self
@@ -172,6 +181,15 @@ class Policy:
     @cached_property
     def derived_order(self) -> list[FactDecl]:
         return derived_order(self.facts)
+
+    @cached_property
+    def leaf_index(self) -> dict[str, Indicator]:
+        return {leaf.id: leaf for leaf in self.leaves()}
+
+    @cached_property
+    def always_fire(self) -> list[Indicator]:
+        """Leaves where exactly one band or tier must fire for every department."""
+        return [leaf for leaf in self.leaves() if leaf.method is not None and leaf.method.kind in ("bands", "tiered")]
 
     @cached_property
     def manual_scores(self) -> list[tuple[Indicator, str]]:
