@@ -48,55 +48,84 @@ def _clean(text: str) -> str:
 
 def coerce(decl: FactDecl, raw) -> tuple[object, tuple | None]:
     """(value, None) or (None, (中文, English, code)). Shared by fact files and policy defaults."""
+    return _COERCE.get(decl.type, _unknown_type)(decl, raw)
+
+
+def _coerce_number(decl: FactDecl, raw):
     t = decl.type
-    if t in NUMERIC_TYPES:
-        value, problem = _number(decl, raw)
-        if problem:
-            return None, problem
-        if not value.is_finite() or abs(value) >= expr.MAX_ABS:
-            return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
-        value = expr.quantize6(value)
-        if t == "count" and value != value.to_integral_value():
-            return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
-        if decl.min is not None and value < decl.min:
-            return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
-        if decl.max is not None and value > decl.max:
-            return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
-        return value, None
-    if t == "boolean":
-        if isinstance(raw, bool):
-            return raw, None
-        if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool):
-            s = _clean(str(raw)).lower()
-            if s in _TRUE:
-                return True, None
-            if s in _FALSE:
-                return False, None
-        return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw, True)}", "E402")
-    if t == "text":
-        if isinstance(raw, str) and raw.strip():
-            return raw.strip(), None
-        if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
-            return str(raw), None
-        return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw, True)}", "E402")
-    if t == "texts":
-        if isinstance(raw, str):
-            raw = [raw]
-        if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
-            return [str(x).strip() for x in raw if str(x).strip()], None
-        return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw, True)}", "E402")
-    if t == "choice":
-        s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
-        if s in decl.options:
-            return s, None
-        hint = did_you_mean(str(raw), decl.options)
-        return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {_show(raw)}。{hint}",
-                      f"expected one of {', '.join(decl.options)}, got {_show(raw, True)}", "E204")
-    if t == "list":
-        if isinstance(raw, list):
-            return raw, None   # records are read by read_records, which can locate each field
-        return None, (f"应为记录列表（每项以“- ”开头），实际是 {_show(raw)}。", "expected a list of records", "E402")
+    if type(raw) is int and t != "percent":          # the common case, without the checks below
+        value = Decimal(raw)
+        if -_MAX_INT < raw < _MAX_INT and (decl.min is None or value >= decl.min) and (decl.max is None or value <= decl.max):
+            return value, None
+    value, problem = _number(decl, raw)
+    if problem:
+        return None, problem
+    if not value.is_finite() or abs(value) >= expr.MAX_ABS:
+        return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
+    value = expr.quantize6(value)
+    if t == "count" and value != value.to_integral_value():
+        return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
+    if decl.min is not None and value < decl.min:
+        return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
+    if decl.max is not None and value > decl.max:
+        return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
+    return value, None
+
+
+_MAX_INT = 10**12
+
+
+def _coerce_boolean(decl: FactDecl, raw):
+    if raw is True or raw is False:
+        return raw, None
+    if isinstance(raw, (str, int, Decimal)):
+        s = _clean(str(raw)).lower()
+        if s in _TRUE:
+            return True, None
+        if s in _FALSE:
+            return False, None
+    return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw, True)}", "E402")
+
+
+def _coerce_text(decl: FactDecl, raw):
+    if isinstance(raw, str) and raw.strip():
+        return raw.strip(), None
+    if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
+        return str(raw), None
+    return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw, True)}", "E402")
+
+
+def _coerce_texts(decl: FactDecl, raw):
+    if isinstance(raw, str):
+        raw = [raw]
+    if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
+        return [str(x).strip() for x in raw if str(x).strip()], None
+    return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw, True)}", "E402")
+
+
+def _coerce_choice(decl: FactDecl, raw):
+    if type(raw) is str and raw in decl.options:      # exact: no stripping needed
+        return raw, None
+    s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
+    if s in decl.options:
+        return s, None
+    hint = did_you_mean(str(raw), decl.options)
+    return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {_show(raw)}。{hint}",
+                  f"expected one of {', '.join(decl.options)}, got {_show(raw, True)}", "E204")
+
+
+def _coerce_list(decl: FactDecl, raw):
+    if isinstance(raw, list):
+        return raw, None   # records are read by read_records, which can locate each field
+    return None, (f"应为记录列表（每项以“- ”开头），实际是 {_show(raw)}。", "expected a list of records", "E402")
+
+
+def _unknown_type(decl: FactDecl, raw):
     return None, ("未知类型。", "unknown type", "E402")
+
+
+_COERCE = {**{t: _coerce_number for t in NUMERIC_TYPES}, "boolean": _coerce_boolean, "text": _coerce_text,
+           "texts": _coerce_texts, "choice": _coerce_choice, "list": _coerce_list}
 
 
 def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
