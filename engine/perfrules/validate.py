@@ -69,8 +69,19 @@ def _jsonable(value):
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return str(value)   # .inf / .nan: not a number a policy can use
+        return _NonFinite(str(value))   # .inf / .nan: not a number a policy can use, and not text either
     return value
+
+
+class _NonFinite:
+    """.inf / .nan for the schema check: neither number nor text, so a typed field refuses it
+    (as text it slipped through where text was expected and crashed the builder)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self):
+        return self.text
 
 
 _TYPE_ZH = {"string": "文字", "number": "数字", "integer": "整数", "boolean": "true 或 false",
@@ -216,7 +227,7 @@ class _PolicyBuilder:
         if total != full:
             self.err("E302", ("full_score",), f"一级指标分值之和为 {expr.fmt(total)}，与满分 {expr.fmt(full)} 不符。",
                      f"top-level points add up to {expr.fmt(total)}, not {expr.fmt(full)}")
-        raw = json.dumps(_jsonable(d), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        raw = json.dumps(_jsonable(d), ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         return Policy(
             id=d["id"], title=d["title"], year=d["year"], version=str(d["version"]), full_score=full,
             grades=grades, facts=self.facts, indicators=tops, title_en=d.get("title_en", ""),
