@@ -188,7 +188,13 @@ def load_file(path: str | Path) -> Document:
 def load_text(text: str, file: str = "<input>") -> Document:
     """Parse YAML text into a Document, or raise InputError with located problems."""
     doc = Document(file, None, None, text.splitlines())
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:   # a lone surrogate (only a str from a caller can hold one): PyYAML crashes on it
+        line, col = text.count("\n", 0, exc.start) + 1, exc.start - text.rfind("\n", 0, exc.start)
+        raise InputError([doc.problem_at("E102", line, col, "$", f"文本含有无法编码的字符 U+{ord(text[exc.start]):04X}。",
+                                         f"The text holds a character that cannot be encoded: U+{ord(text[exc.start]):04X}.")])
+    if size > MAX_FILE_BYTES:
         raise InputError([doc.problem_at("E105", 0, 0, "$", "文档超过大小上限。", "The document is over the size limit.")])
     if "\x00" in text:
         at = text.index("\x00")
