@@ -50,7 +50,16 @@ def _construct_timestamp_as_text(loader, node):
     return loader.construct_scalar(node)
 
 
+def _construct_int(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:   # over Python's 4,300-digit limit for int(str): located, not a crash
+        raise yaml.constructor.ConstructorError(
+            None, None, f"整数位数过多（{len(node.value)} 个字符）/ integer too long", node.start_mark) from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
