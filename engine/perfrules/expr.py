@@ -500,7 +500,7 @@ def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
 def fmt(x: Decimal) -> str:
     """A number as staff would write it: trailing zeros dropped."""
     if x == x.to_integral_value():
-        return str(x.quantize(Decimal(1)))
+        return format(x.to_integral_value(), "f")   # not quantize: a 400-digit number overflows its precision
     return format(x.normalize(), "f")
 
 
