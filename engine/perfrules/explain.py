@@ -95,7 +95,7 @@ class Result:
     def leaves(self) -> list[IndicatorResult]:
         return [leaf for top in self.indicators for leaf in top.leaves()]
 
-    @property
+    @cached_property
     def deductions(self) -> list[IndicatorResult]:
         """Leaves that lost points, in the policy's order."""
         return [self.scored[leaf.id] for leaf in self.policy.leaves()

@@ -171,6 +171,10 @@ class Policy:
     rules: list[Rule] = field(default_factory=list)
 
     def leaves(self) -> list[Indicator]:
+        return self._leaves
+
+    @cached_property
+    def _leaves(self) -> list[Indicator]:
         return [leaf for top in self.indicators for leaf in top.leaves()]
 
     @cached_property
@@ -181,6 +185,16 @@ class Policy:
     @cached_property
     def derived_order(self) -> list[FactDecl]:
         return derived_order(self.facts)
+
+    @cached_property
+    def indicator_index(self) -> dict[str, Indicator]:
+        """Every indicator, top to leaf, by id."""
+        out, stack = {}, list(self.indicators)
+        while stack:
+            ind = stack.pop()
+            out[ind.id] = ind
+            stack.extend(ind.children)
+        return out
 
     @cached_property
     def leaf_index(self) -> dict[str, Indicator]:

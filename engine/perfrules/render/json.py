@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 
 from .. import expr
 from ..explain import IndicatorResult, Result
 
 
+@lru_cache(maxsize=8192)        # a batch formats the same few hundred amounts over and over
 def money(x: Decimal) -> str:
     return format(expr.round2(x), "f")
 
@@ -45,11 +47,7 @@ def _node(node: IndicatorResult, lang: str) -> dict:
 
 def to_dict(result: Result, lang: str = "zh") -> dict:
     p = result.policy
-    index = {}
-    for top in p.indicators:
-        for leaf in top.leaves():
-            index[leaf.id] = leaf
-    by_id = {i.id: i for top in p.indicators for i in _walk(top)}
+    by_id = p.indicator_index
     return {
         "schema_version": 1,
         "policy": {"id": p.id, "title": (p.title_en or p.title) if lang == "en" else p.title, "version": p.version,
@@ -66,12 +64,6 @@ def to_dict(result: Result, lang: str = "zh") -> dict:
              "points": money(d.deduction), "reason": reason_text(d, lang), "facts_used": plain(d.facts_used)}
             for d in result.deductions],
     }
-
-
-def _walk(ind):
-    yield ind
-    for c in ind.children:
-        yield from _walk(c)
 
 
 def render_json(result: Result, lang: str = "zh") -> str:
