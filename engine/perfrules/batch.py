@@ -59,7 +59,7 @@ from . import expr
 from .load import MAX_FILE_BYTES, Document, decode, load_file
 from .problems import InputError, Problem, did_you_mean, render_all
 
-CHUNK = 32                 # departments per task sent to a worker process
+CHUNK = 128                # departments per task sent to a worker process
 INFLIGHT_PER_JOB = 4       # chunks queued per worker: bounds memory, keeps workers busy
 PROGRESS_AFTER = 1.0       # seconds before a progress bar appears (on a terminal only)
 OUTPUT_SUFFIXES = (".csv", ".jsonl", ".xlsx")
@@ -953,8 +953,13 @@ def _drive(inputs: _Inputs, jobs: int, init_args: tuple, handle) -> None:
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    # spawn, not fork: the parent may hold rich's refresh thread and durable's C state
-    ctx = multiprocessing.get_context("spawn")
+    # forkserver, not fork: the parent may hold rich's refresh thread. The server process
+    # imports the engine once, so each worker starts as a cheap fork of it instead of a new
+    # interpreter importing everything again (spawn); it never holds durable's C state.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["perfrules.batch", "perfrules.pipeline", "perfrules.render.json"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=init_args + (True,)) as pool:
         pending: deque = deque()
