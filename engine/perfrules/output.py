@@ -11,27 +11,12 @@ from .problems import InputError, Problem
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError([Problem("E601", f"输出目录不存在：{directory}", f"no such folder: {directory}", str(target))])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    """Write a whole result at once, through atomic_path."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, target)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror}", f"cannot write: {exc.strerror}", str(target))])
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror}", f"cannot write: {exc.strerror}", str(path))])
 
 
 @contextmanager
