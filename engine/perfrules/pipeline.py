@@ -24,7 +24,11 @@ def resolve_policy(ref: str, relative_to: Path | None = None, file: str = "") ->
     if relative_to is not None and not Path(ref).is_absolute():
         candidates.insert(0, relative_to / ref)
     for c in candidates:
-        if c.is_file():
+        try:
+            found = c.is_file()
+        except (OSError, ValueError):   # a name too long for the file system (ENAMETOOLONG): not a file
+            found = False
+        if found:
             return c.resolve()
     shipped = resources.policy_ids()
     if ref in shipped:
