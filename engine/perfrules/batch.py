@@ -414,6 +414,13 @@ def _header_problem(path: Path, raw: str, line: int, column: str, code, zh, en, 
     return Problem(code, zh, en, str(path), line, col, "$", hint, hint_en, raw)
 
 
+def _is(check) -> bool:
+    try:
+        return check()
+    except OSError:
+        return False
+
+
 class _Inputs:
     """The INPUT arguments, checked up front (exit 2 if they cannot be read), then read lazily."""
 
@@ -423,9 +430,9 @@ class _Inputs:
         problems = []
         self.kinds = []
         for p in self.paths:
-            if p.is_dir():
+            if _is(p.is_dir):     # _is: a name the file system refuses (ENAMETOOLONG) is "missing" (E101)
                 self.kinds.append("dir")
-            elif p.is_file():
+            elif _is(p.is_file):
                 suffix = p.suffix.lower()
                 self.kinds.append("jsonl" if suffix in JSONL_SUFFIXES else "csv" if suffix == ".csv" else "file")
             else:

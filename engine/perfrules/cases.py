@@ -173,13 +173,22 @@ def describe(rule) -> str:
 def find_case_files(paths) -> list[Path]:
     out = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if _exists(p.is_dir):
             out.extend(sorted(p.rglob("*.cases.yaml")))
-        elif p.name.endswith(".yaml") and not p.name.endswith(".cases.yaml") and Path(_cases_for(p)).is_file():
+        elif p.name.endswith(".yaml") and not p.name.endswith(".cases.yaml") and _exists(Path(_cases_for(p)).is_file):
             out.append(Path(_cases_for(p)))
         else:
             out.append(p)
     return out
+
+
+def _exists(check) -> bool:
+    """Path.is_dir/is_file, but False for a name the file system refuses (ENAMETOOLONG):
+    such a path is then reported as unreadable (E101) instead of crashing."""
+    try:
+        return check()
+    except OSError:
+        return False
 
 
 def _cases_for(policy_path: Path) -> str:
