@@ -671,9 +671,17 @@ EXIT_CODES = {"evaluate": (0, 2), "validate": (0, 2), "test": (0, 1, 2), "batch"
 @st.composite
 def cli_case(draw):
     """(arguments, files to write) for one perfrules command."""
-    kind = draw(st.sampled_from(["mutated_facts", "mutated_policy", "text", "cases", "example", "formula"]))
+    kind = draw(st.sampled_from(["mutated_facts", "mutated_policy", "text", "cases", "example", "formula", "jsonl"]))
     files = {}
-    if kind == "mutated_facts":
+    if kind == "jsonl":     # batch input: one department per line, some lines mutated or broken
+        pid = draw(st.sampled_from(sorted(EXAMPLE_DOCS)))
+        lines = [json.dumps(draw(st.one_of(st.just(EXAMPLE_DOCS[pid].data), mutated(EXAMPLE_DOCS[pid].data, 2))),
+                            ensure_ascii=draw(st.booleans()), default=str) for _ in range(draw(st.integers(1, 3)))]
+        if draw(st.booleans()):
+            lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", "not json", "[1, 2]", "{", "null",
+                                                                                 '{"department": NaN}', "\ufeff{}"])))
+        files["facts.jsonl"] = "\n".join(lines) + "\n"
+    elif kind == "mutated_facts":
         pid = draw(st.sampled_from(sorted(EXAMPLE_DOCS)))
         files["facts.yaml"] = dump(draw(mutated(EXAMPLE_DOCS[pid].data, 3)))
     elif kind == "mutated_policy":
