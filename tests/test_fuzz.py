@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +56,7 @@ LEAKS = ("<class '", "<built-in", "<function", "<module", "<bound method", "<fra
 def _no_marker_at_the_end():
     yield
     assert not MARKER.exists(), "a payload ran code: the marker file exists"
+    shutil.rmtree(WORK, ignore_errors=True)
 
 
 # ---- the two acceptable outcomes ------------------------------------------------------------
