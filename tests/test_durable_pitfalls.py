@@ -113,3 +113,15 @@ def test_same_input_same_output(panyu):
     from perfrules.render.json import render_json
     compiled, dept = panyu
     assert render_json(evaluate(compiled, dept)) == render_json(evaluate(compiled, dept))
+
+
+def test_policies_that_differ_beyond_float_precision_get_their_own_ruleset():
+    """durable cannot unregister a ruleset, so its name must be unique to the exact policy."""
+    from perfrules.validate import load_policy_text
+    base = PANYU_POLICY.read_text("utf-8")
+    old = "          limit: 0\n          unit: 1\n          deduct: 2\n"
+    assert old in base
+    a = load_policy_text(base.replace(old, old.replace("limit: 0", "limit: 0.1000000000000000001"), 1))
+    b = load_policy_text(base.replace(old, old.replace("limit: 0", "limit: 0.0999999999999999999"), 1))
+    assert a.sha256 != b.sha256
+    assert compile_policy(a).name != compile_policy(b).name

@@ -73,6 +73,17 @@ def _jsonable(value):
     return value
 
 
+def _exact(value):
+    """The document for hashing: Decimals as their exact text, keys as text."""
+    if isinstance(value, dict):
+        return {str(k): _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    if isinstance(value, (Decimal, float)):
+        return {"decimal": str(value)}
+    return value
+
+
 class _NonFinite:
     """.inf / .nan for the schema check: neither number nor text, so a typed field refuses it
     (as text it slipped through where text was expected and crashed the builder)."""
@@ -227,7 +238,9 @@ class _PolicyBuilder:
         if total != full:
             self.err("E302", ("full_score",), f"一级指标分值之和为 {expr.fmt(total)}，与满分 {expr.fmt(full)} 不符。",
                      f"top-level points add up to {expr.fmt(total)}, not {expr.fmt(full)}")
-        raw = json.dumps(_jsonable(d), ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+        # the exact content, numbers as written (not floats): it names the durable ruleset, so
+        # two policies that differ anywhere must never share one
+        raw = json.dumps(_exact(d), ensure_ascii=False, sort_keys=True).encode("utf-8")
         return Policy(
             id=d["id"], title=d["title"], year=d["year"], version=str(d["version"]), full_score=full,
             grades=grades, facts=self.facts, indicators=tops, title_en=d.get("title_en", ""),
