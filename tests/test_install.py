@@ -44,6 +44,13 @@ def test_wheel_has_the_shipped_rules(wheel):
     assert {f"perfrules/rules/{s}" for s in shipped} <= set(names)
 
 
+def test_wheel_has_the_examples_the_cases_build_on(wheel):
+    """rules/…/*.cases.yaml say base: ../../../examples/…, which must resolve inside the wheel too."""
+    _, names, _ = wheel
+    for example in ("panyu-jiguan-gongwei-2023.yaml", "national-project-2024.yaml"):
+        assert f"perfrules/examples/{example}" in names
+
+
 def test_wheel_has_the_schemas(wheel):
     _, names, contents = wheel
     for schema in ("policy.schema.json", "facts.schema.json", "result.schema.json"):
