@@ -7,7 +7,6 @@ located messages, never tracebacks.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys

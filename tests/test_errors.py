@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from perfrules.cli import app
-from perfrules.problems import CODES, Problem, cell_width, render, render_all
+from perfrules.problems import CODES, Problem, cell_width, render
 
 ROOT = Path(__file__).resolve().parent.parent
 PANYU_FACTS = ROOT / "examples" / "panyu-jiguan-gongwei-2023.yaml"

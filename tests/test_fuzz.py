@@ -26,12 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES, FUZZ_EXAMPLES, RULES
+from conftest import EXAMPLES, FUZZ_EXAMPLES, RULES, dump
 from perfrules.cli import app
 from perfrules.compile import compile_policy
 from perfrules.explain import evaluate
@@ -139,26 +138,6 @@ for _path in sorted(EXAMPLES.glob("*.yaml")):
     if isinstance(_doc.data, dict) and _doc.data.get("policy") in SHIPPED:
         EXAMPLE_DOCS.setdefault(_doc.data["policy"], _doc)
 CASE_FILES = sorted(RULES.rglob("*.cases.yaml"))
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):     # libyaml's emitter: 6x faster
-    def ignore_aliases(self, data):
-        return True
-
-
-def _represent_decimal(dumper, value):
-    if not value.is_finite():
-        return dumper.represent_float(float(value))
-    if value == value.to_integral_value():
-        return dumper.represent_int(int(value))
-    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value, "f"))
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
-
-
-def dump(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
 
 
 # ---- hostile values ---------------------------------------------------------------------------

@@ -30,11 +30,10 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-import yaml
 from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 
-from conftest import RULES
+from conftest import RULES, dump
 from perfrules.compile import compile_policy
 from perfrules.explain import evaluate
 from perfrules.facts import read_department
@@ -68,25 +67,7 @@ def fmt(x: Decimal) -> str:
     return format(x.normalize(), "f")
 
 
-# ---- YAML in and out -----------------------------------------------------------------------
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):     # libyaml's emitter: 6x faster
-    def ignore_aliases(self, data):      # no &anchors: every value written out in full
-        return True
-
-
-def _represent_decimal(dumper, value):
-    if value == value.to_integral_value():
-        return dumper.represent_int(int(value))
-    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value, "f"))
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
-
-
-def dump(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
-
+# ---- YAML in and out (conftest.dump writes the YAML) -------------------------------------------
 
 def compile_dict(data: dict):
     """A policy given as data -> compiled policy, through YAML text like a real file."""

@@ -12,7 +12,7 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DivisionByZero, localcontext
 
 # Facts enter durable_rules as integers in millionths: comparisons are exact and the C
 # JSON parser never meets exponent-form floats or integer division.
