@@ -285,23 +285,18 @@ def fact_names(policy) -> dict[str, str]:
     """Normalised fact key, label or English label -> fact key (keys win over labels)."""
     names = _NAMES.get(policy.sha256)
     if names is None:
-        names = {}
-        for key, decl in policy.facts.items():
-            for label in (decl.label_en, decl.label):
-                if label:
-                    names.setdefault(_norm(label), key)
-        names.update({_norm(k): k for k in policy.facts})
-        _NAMES[policy.sha256] = names
+        names = _NAMES[policy.sha256] = field_names(policy.facts)
     return names
 
 
-def field_names(decl) -> dict[str, str]:
+def field_names(decls: dict) -> dict[str, str]:
+    """Normalised key, label or English label -> key, for fact declarations (keys win)."""
     names = {}
-    for key, f in decl.fields.items():
+    for key, f in decls.items():
         for label in (f.label_en, f.label):
             if label:
                 names.setdefault(_norm(label), key)
-    names.update({_norm(k): k for k in decl.fields})
+    names.update({_norm(k): k for k in decls})
     return names
 
 
@@ -343,7 +338,7 @@ def _row_facts(doc: _RowDocument, policy, raw_facts, item_rows) -> None:
             problems.append(doc.problem("E104", ("facts", key), f"“{key}”既有一列，又有 --items 记录；只能用一种方式给出。",
                                         f"'{key}' is given both as a column and as --items records"))
             continue
-        fields = field_names(lists[key])
+        fields = field_names(lists[key].fields)
         records = facts.setdefault(key, [])
         doc.origins[("facts", key, len(records))] = where
         records.append({fields.get(_norm(c), c): v for c, v in cells})
@@ -495,7 +490,7 @@ class _Inputs:
                 known = {}
                 for decl in self.policy.policy.facts.values():
                     if decl.type == "list":
-                        known.update(field_names(decl))
+                        known.update(field_names(decl.fields))
                 for h, role in zip(header, roles):
                     if h and role is None and _norm(h) not in known:
                         problems.append(_header_problem(path, raw, line, h, "E403", f"列表事实的记录没有字段“{h}”。",
