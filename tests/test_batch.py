@@ -22,7 +22,7 @@ from conftest import PANYU_FACTS, ROOT
 
 from perfrules import batch
 from perfrules.batch import run_batch
-from perfrules.pipeline import evaluate_file
+from perfrules.service import evaluate_file
 from perfrules.problems import InputError
 from perfrules.render.json import to_dict
 

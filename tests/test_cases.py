@@ -22,7 +22,7 @@ def test_cases_pass_and_cover_every_rule(path):
     failures = {r.case.name: r.diffs for r in report.results if not r.ok}
     assert not failures
     assert len(report.results) >= len(report.policy.leaves())
-    assert [describe(r) for r in report.uncovered()] == []
+    assert [describe(report.policy, r) for r in report.uncovered()] == []
 
 
 def test_cli_reports_failures_with_a_diff_and_exit_1(tmp_path):
@@ -42,3 +42,21 @@ def test_cli_passes_on_shipped_rules():
     result = CliRunner().invoke(app, ["test"])
     assert result.exit_code == 0, result.stdout
     assert "PASS: " in result.stdout and "FAIL" not in result.stdout
+
+
+def test_a_rejected_fact_in_a_case_is_located_in_the_cases_file(tmp_path):
+    """A bad value a case sets is reported at its line in the cases file; one inherited from
+    the base fact file, at its line there."""
+    from conftest import PANYU_FACTS
+    cases = tmp_path / "x.cases.yaml"
+    cases.write_text(
+        "policy: guangzhou/panyu/2023\n"
+        f"base: {PANYU_FACTS}\n"
+        "cases:\n"
+        "  - name: 错的支出\n"
+        "    facts:\n"
+        "      实际支出数: 很多\n"
+        "    expect: {score: 96.88}\n", encoding="utf-8")
+    (result,) = run_file(cases).results
+    assert not result.ok
+    assert f"{cases}:6:14 [E402]" in result.diffs[0]

@@ -209,12 +209,12 @@ def test_policies_lists_panyu():
 
 def test_internal_error_exit_3(monkeypatch, tmp_path, capsys):
     import perfrules.cli
-    import perfrules.pipeline
+    import perfrules.service
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated failure deep inside")
 
-    monkeypatch.setattr(perfrules.pipeline, "evaluate_file", boom)
+    monkeypatch.setattr(perfrules.service, "evaluate_file", boom)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", str(PANYU_FACTS)])
     with pytest.raises(SystemExit) as exc:
@@ -236,12 +236,12 @@ def test_internal_error_exit_3(monkeypatch, tmp_path, capsys):
 def test_internal_error_in_the_engine_exit_3(monkeypatch, tmp_path, capsys):
     """An EngineError (durable_rules failing) is internal too, not the user's input."""
     import perfrules.cli
-    import perfrules.evaluate as ev
+    from perfrules.model import EngineError
 
     def broken(*args, **kwargs):
-        raise ev.EngineError("durable_rules failed in session 1: simulated")
+        raise EngineError("durable_rules failed in session 1: simulated")
 
-    monkeypatch.setattr("perfrules.explain.fired_rules", broken)
+    monkeypatch.setattr("perfrules.matcher.durable.DurableMatcher.fired", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", str(PANYU_FACTS), "-f", "json"])
     with pytest.raises(SystemExit) as exc:

@@ -6,9 +6,10 @@ import threading
 import pytest
 
 from conftest import PANYU_FACTS, PANYU_POLICY, RULES
-from perfrules import evaluate as engine_module
-from perfrules.compile import compile_policy, department_facts
-from perfrules.explain import evaluate
+from perfrules.matcher.durable import DurableMatcher
+from perfrules.model import EngineError
+from perfrules.matcher.durable_encoding import compile_policy, department_facts
+from perfrules.service import evaluate_department
 from perfrules.facts import read_department
 from perfrules.load import load_file, load_text
 from perfrules.validate import load_policy
@@ -71,14 +72,14 @@ def test_a_department_with_nothing_to_deduct_gets_full_marks(panyu):
     facts = {"全年预算数": 100, "实际支出数": 100, "绩效指标": [], "有内部财务管理制度": True,
              "有绩效目标管理制度": True, "有绩效运行监控制度": True, "有绩效评价管理制度": True, "有评价结果应用制度": True}
     doc = load_text(json.dumps({"department": "满分部门", "facts": facts}, ensure_ascii=False), "full.yaml")
-    result = evaluate(compiled, read_department(doc, compiled.policy))
+    result = evaluate_department(compiled.policy, read_department(doc, compiled.policy))
     assert str(result.score) == "100.00" and result.deductions == []
 
 
 def test_facts_not_events_every_matching_rule_fires(panyu):
     """A posted event is consumed by the first rule; asserted facts reach every rule."""
     compiled, dept = panyu
-    result = evaluate(compiled, dept)
+    result = evaluate_department(compiled.policy, dept)
     assert [d.indicator.id for d in result.deductions] == ["YS-01", "LZ-01", "GL-01"]
     assert len(result.fired) == 1 + 1 + 4     # rate rule, one item band (two items), four checklist items
 
@@ -86,7 +87,7 @@ def test_facts_not_events_every_matching_rule_fires(panyu):
 def test_sessions_are_deleted_so_more_than_1024_departments_run(panyu):
     """durable allows 1,024 live sessions per ruleset; the 1,025th raises MemoryError."""
     compiled, dept = panyu
-    scores = {str(evaluate(compiled, dept).score) for _ in range(1500)}
+    scores = {str(evaluate_department(compiled.policy, dept).score) for _ in range(1500)}
     assert scores == {"96.88"}
 
 
@@ -95,7 +96,7 @@ def test_no_threads_are_started(panyu):
     compiled, dept = panyu
     before = threading.active_count()
     for _ in range(20):
-        evaluate(compiled, dept)
+        evaluate_department(compiled.policy, dept)
     assert threading.active_count() == before
 
 
@@ -105,14 +106,14 @@ def test_a_ruleset_durable_rejects_is_an_internal_error_not_a_crash(panyu):
     import dataclasses
     broken = dataclasses.replace(compiled, name=compiled.name + "_broken",
                                  ruleset={compiled.name + "_broken": {"r0": {"all": [{"m": {"$le": {"f0": 1}}}]}}})
-    with pytest.raises(engine_module.EngineError):
-        evaluate(broken, dept)
+    with pytest.raises(EngineError):
+        DurableMatcher().fired(broken, dept)
 
 
 def test_same_input_same_output(panyu):
     from perfrules.render.json import render_json
     compiled, dept = panyu
-    assert render_json(evaluate(compiled, dept)) == render_json(evaluate(compiled, dept))
+    assert render_json(evaluate_department(compiled.policy, dept)) == render_json(evaluate_department(compiled.policy, dept))
 
 
 def test_policies_that_differ_beyond_float_precision_get_their_own_ruleset():

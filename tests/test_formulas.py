@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given, strategies as st
 from simpleeval import SimpleEval
 
-from perfrules import expr
+from perfrules import expr, template
 
 TYPES = {"甲": "number", "乙": "number", "丙": "number", "开": "boolean", "档": "text"}
 
@@ -79,7 +79,7 @@ def _run(fn):
 def test_closures_agree_with_simpleeval(text, env):
     formula, kind = expr.parse(text, TYPES)
     assert kind == "number"
-    ours = _run(lambda: expr.evaluate(formula, dict(env)))
+    ours = _run(lambda: expr.compute(formula, dict(env)))
     oracle = _run(lambda: Oracle(dict(env)).eval(expr.normalise(text)))
     if ours[0] == "ok":
         assert oracle == ours
@@ -90,21 +90,21 @@ def test_closures_agree_with_simpleeval(text, env):
 @given(text=bool_expr(3), env=env_strategy)
 def test_boolean_formulas_agree_with_simpleeval(text, env):
     formula, _ = expr.parse(text, TYPES)
-    assert _run(lambda: bool(expr.evaluate(formula, dict(env)))) == _run(lambda: bool(Oracle(dict(env)).eval(expr.normalise(text))))
+    assert _run(lambda: bool(expr.compute(formula, dict(env)))) == _run(lambda: bool(Oracle(dict(env)).eval(expr.normalise(text))))
 
 
 def test_decimal_exactness_and_half_up_round():
     f, _ = expr.parse("0.1 + 0.2", {})
-    assert expr.evaluate(f, {}) == Decimal("0.3")
+    assert expr.compute(f, {}) == Decimal("0.3")
     f, _ = expr.parse("round(甲, 2)", TYPES)
-    assert expr.evaluate(f, {"甲": Decimal("2.675")}) == Decimal("2.68")      # half-up, not banker's
-    assert expr.evaluate(f, {"甲": Decimal("-2.675")}) == Decimal("-2.68")
+    assert expr.compute(f, {"甲": Decimal("2.675")}) == Decimal("2.68")      # half-up, not banker's
+    assert expr.compute(f, {"甲": Decimal("-2.675")}) == Decimal("-2.68")
 
 
 def test_division_by_zero_is_an_eval_error_not_a_crash():
     f, _ = expr.parse("甲 / 丙", TYPES)
     try:
-        expr.evaluate(f, {"甲": Decimal(1), "丙": Decimal(0)})
+        expr.compute(f, {"甲": Decimal(1), "丙": Decimal(0)})
     except expr.EvalError as exc:
         assert "除数为 0" in str(exc)
     else:
@@ -113,7 +113,7 @@ def test_division_by_zero_is_an_eval_error_not_a_crash():
 
 def test_optional_template_segment_is_dropped_when_a_field_is_empty():
     text = "扣分{扣分}分，[[本部门有制定{制度:、}等制度，但]]未制订{缺少项}专门制度"
-    full = expr.fill(text, {"扣分": Decimal(2), "制度": ["甲", "乙"], "缺少项": ["丙", "丁"]})
+    full = template.fill(text, {"扣分": Decimal(2), "制度": ["甲", "乙"], "缺少项": ["丙", "丁"]})
     assert full == "扣分2分，本部门有制定甲、乙等制度，但未制订丙和丁专门制度"
-    empty = expr.fill(text, {"扣分": Decimal(3), "制度": [], "缺少项": ["丙"]})
+    empty = template.fill(text, {"扣分": Decimal(3), "制度": [], "缺少项": ["丙"]})
     assert empty == "扣分3分，未制订丙专门制度"

@@ -5,7 +5,7 @@ Random YAML text and bytes, random documents, mutations of the shipped policies 
 (a key dropped, a type swapped, unicode inserted, huge numbers, NaN-ish strings, deep
 nesting, alias bombs, YAML tags) and random formulas, conditions, intervals and reason
 templates, including known sandbox-escape payloads for Python expression evaluators, go into
-load -> validate -> facts -> compile -> evaluate -> render and into the CLI.
+load -> validate -> facts -> matcher -> score -> render and into the CLI.
 
 The only acceptable outcomes: a result scoring 0..full_score (0..100 for the shipped
 policies), or an InputError whose problems are located and carry a code from
@@ -32,8 +32,8 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES, FUZZ_EXAMPLES, RULES, dump
 from perfrules.cli import app
-from perfrules.compile import compile_policy
-from perfrules.explain import evaluate
+from perfrules.matcher.durable_encoding import compile_policy
+from perfrules.service import evaluate_department
 from perfrules.facts import read_department
 from perfrules.load import load_file, load_text
 from perfrules.problems import CODES, InputError, render_all
@@ -112,11 +112,11 @@ def through_pipeline(text: str, policy_compiled=None, fmt="text", lang="zh"):
         facts_doc = EXAMPLE_DOCS.get(policy.id, EXAMPLE_DOCS["guangzhou/panyu/2023"])
         dept = outcome(lambda: read_department(facts_doc, compiled.policy))
         if dept is not None:
-            check_result(evaluate(compiled, dept), fmt, lang)
+            check_result(evaluate_department(compiled.policy, dept), fmt, lang)
     compiled = policy_compiled or SHIPPED["guangzhou/panyu/2023"][1]
     dept = outcome(lambda: read_department(doc, compiled.policy), text)
     if dept is not None:
-        check_result(evaluate(compiled, dept), fmt, lang)
+        check_result(evaluate_department(compiled.policy, dept), fmt, lang)
 
 
 # ---- shipped policies and examples ----------------------------------------------------------
@@ -454,7 +454,7 @@ def test_fuzz_mutated_policies(data, fmt, lang):
     compiled = compile_policy(policy)
     dept = outcome(lambda: read_department(EXAMPLE_DOCS[pid], compiled.policy))
     if dept is not None:
-        check_result(evaluate(compiled, dept), fmt, lang)
+        check_result(evaluate_department(compiled.policy, dept), fmt, lang)
 
 
 @FUZZ
@@ -470,7 +470,7 @@ def test_fuzz_mutated_facts(data, fmt, lang):
     compiled = SHIPPED[pid][1]
     dept = outcome(lambda: read_department(doc, compiled.policy), text)
     if dept is not None:
-        check_result(evaluate(compiled, dept), fmt, lang)
+        check_result(evaluate_department(compiled.policy, dept), fmt, lang)
 
 
 @FUZZ
@@ -636,7 +636,7 @@ def test_fuzz_formulas_conditions_templates(policy, facts, fmt, lang):
     fdoc = outcome(lambda: load_text(ftext, "<fuzz facts>"), ftext)
     dept = fdoc and outcome(lambda: read_department(fdoc, p), ftext)
     if dept:
-        check_result(evaluate(compiled, dept), fmt, lang)
+        check_result(evaluate_department(compiled.policy, dept), fmt, lang)
 
 
 # -- the command line

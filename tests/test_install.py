@@ -60,7 +60,8 @@ def test_wheel_has_the_schemas(wheel):
 
 def test_wheel_has_the_code_and_the_entry_point(wheel):
     _, names, contents = wheel
-    for module in ("cli", "compile", "evaluate", "explain", "expr", "facts", "load", "validate", "resources"):
+    for module in ("cli", "service", "score", "model", "expr", "facts", "values", "schema", "load", "validate", "resources",
+                   "methods/__init__", "methods/bands", "matcher/durable", "matcher/reference"):
         assert f"perfrules/{module}.py" in names
     entry = next(v for k, v in contents.items() if k.endswith(".dist-info/entry_points.txt")).decode("utf-8")
     assert re.search(r"^perfrules = perfrules\.cli:main$", entry, re.M)

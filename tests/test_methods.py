@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from perfrules import expr
-from perfrules.compile import compile_policy
-from perfrules.explain import evaluate
+from perfrules.matcher.durable_encoding import compile_policy
+from perfrules.service import evaluate_department
 from perfrules.facts import read_department
 from perfrules.load import load_text
 from perfrules.problems import InputError
@@ -57,7 +57,7 @@ def run(pol, facts: str):
     """Evaluate one department; returns (Result, the single leaf's IndicatorResult)."""
     text = "department: 测试部门\nyear: 2023\nfacts:\n" + _block(facts, 2) + "\n"
     dept = read_department(load_text(text, "<facts>"), pol)
-    result = evaluate(compile_policy(pol), dept)
+    result = evaluate_department(pol, dept)
     (leaf,) = result.leaves()
     return result, leaf
 
@@ -449,6 +449,21 @@ def test_per_item_each():
     assert [x["名称"] for x in leaf.facts_used["指标"]] == ["甲", "乙", "丙"]
 
 
+def test_per_item_without_a_name_field_names_records_in_each_language():
+    """Records without item_label are named by position: 第1项 in Chinese, item 1 in English
+    (a Chinese ordinal used to feed the English reason: '第1项 and 第2项 not met')."""
+    pol = policy(ITEM_FACTS, """
+kind: per_item
+items: 指标
+measure: 差距率
+bands:
+  - {when: "(0, 10%]", deduct: 0.5, reason: "{项目}差距在10%以内，扣{扣分}分", reason_en: "{项目} short by under 10%, -{扣分}"}
+""", points=4)
+    _, leaf = run(pol, ITEMS)
+    assert leaf.reasons == ["第1项和第2项差距在10%以内，扣1分"]
+    assert leaf.reasons_en == ["item 1 and item 2 short by under 10%, -1"]
+
+
 def test_per_item_worst():
     result, leaf = run(per_item("worst"), ITEMS)   # only the worst band, once: 1
     assert result.score == 3 and leaf.deduction == 1
@@ -748,7 +763,7 @@ def test_no_deduction_anywhere_full_marks_and_sessions_are_isolated():
     compiled = compile_policy(pol)
 
     def ev(facts):
-        return evaluate(compiled, read_department(load_text("department: 部门\nfacts:\n" + _block(facts, 2)), pol))
+        return evaluate_department(compiled.policy, read_department(load_text("department: 部门\nfacts:\n" + _block(facts, 2)), pol))
 
     clean = ev("率: 100%\n有: true")
     assert clean.score == 20 and clean.deductions == [] and clean.grade() == "优"
@@ -771,7 +786,7 @@ def test_no_deduction_anywhere_full_marks_and_sessions_are_isolated():
 ])
 def test_grade_edges(rate, grade):
     pol = load_policy_text(MIXED)
-    res = evaluate(compile_policy(pol), read_department(load_text(f"department: 部门\nfacts:\n  率: {rate}\n  有: true"), pol))
+    res = evaluate_department(pol, read_department(load_text(f"department: 部门\nfacts:\n  率: {rate}\n  有: true"), pol))
     assert res.grade() == grade
 
 
@@ -895,20 +910,20 @@ def test_parse_errors_have_codes(text, code):
 def test_parse_accepts_the_whitelist(text, kind, value):
     formula, got = expr.parse(text, TYPES)
     assert got == kind
-    assert expr.evaluate(formula, {"a": D(2), "b": D(3), "ok": True, "name": "测试"}) == value
+    assert expr.compute(formula, {"a": D(2), "b": D(3), "ok": True, "name": "测试"}) == value
 
 
 def test_evaluate_division_by_zero():
     formula, _ = expr.parse("a / b", TYPES)
     with pytest.raises(expr.EvalError):
-        expr.evaluate(formula, {"a": D(1), "b": D(0)})
+        expr.compute(formula, {"a": D(1), "b": D(0)})
 
 
 def test_evaluate_uses_exact_decimals():
     formula, _ = expr.parse("0.1 + 0.2 == 0.3", TYPES)
-    assert expr.evaluate(formula, {}) is True
+    assert expr.compute(formula, {}) is True
     formula, _ = expr.parse("round(2.675, 2)", TYPES)
-    assert expr.evaluate(formula, {}) == D("2.68")
+    assert expr.compute(formula, {}) == D("2.68")
 
 
 def test_condition_refuses_arithmetic():
@@ -998,6 +1013,7 @@ def test_gaps(bands, lo, expected):
 
 
 def test_interval_to_durable_is_exact_millionths():
-    assert expr.interval("(10%, 20%]").to_durable("v") == [{"$gt": {"v": 100000}}, {"$lte": {"v": 200000}}]
-    assert expr.interval("= 0").to_durable("v") == [{"v": 0}]
-    assert expr.interval("< -0.5").to_durable("v") == [{"$lt": {"v": -500000}}]
+    from perfrules.matcher.durable_encoding import interval
+    assert interval(expr.interval("(10%, 20%]"), "v") == [{"$gt": {"v": 100000}}, {"$lte": {"v": 200000}}]
+    assert interval(expr.interval("= 0"), "v") == [{"v": 0}]
+    assert interval(expr.interval("< -0.5"), "v") == [{"$lt": {"v": -500000}}]

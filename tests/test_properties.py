@@ -1,7 +1,7 @@
 """Hypothesis properties of scoring (issue "core", item 7).
 
 Two families, each checked on the real pipeline (load.load_text -> validate -> facts ->
-compile -> explain.evaluate, durable_rules deciding what fires):
+validate -> facts -> matcher -> score, durable_rules deciding what fires):
 
 (a) every shipped policy under rules/ (not *.cases.yaml), with random valid facts built by
     hand from the policy's own fact declarations (perfrules.policy.FactDecl);
@@ -34,11 +34,14 @@ from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 
 from conftest import RULES, dump
-from perfrules.compile import compile_policy
-from perfrules.explain import evaluate
+from perfrules.matcher.durable_encoding import compile_policy
+from perfrules import service
+from perfrules.matcher.reference import ReferenceMatcher
+from perfrules.score import score
+from perfrules.service import evaluate_department
 from perfrules.facts import read_department
 from perfrules.load import load_file, load_text
-from perfrules.policy import NUMERIC_TYPES
+from perfrules.model import NUMERIC_TYPES
 from perfrules.problems import InputError
 from perfrules.validate import policy_from_document
 
@@ -88,7 +91,22 @@ def score_of(compiled, raw_facts: dict):
         if codes <= {"E405", "E407"}:       # a derived fact divides by 0 or leaves its min/max
             return None
         raise
-    return evaluate(compiled, dept)
+    return evaluate_department(compiled.policy, dept)
+
+
+REFERENCE_MATCHER = ReferenceMatcher()
+
+
+def check_matchers_agree(policy, dept, result) -> None:
+    """durable_rules and the plain-Python reference matcher fire the same rules for the same
+    records, so they give the same Result."""
+    svc = service.default()
+    durable = svc.matcher.fired(svc.prepared(policy), dept)
+    reference = REFERENCE_MATCHER.fired(policy, dept)
+    assert durable == reference, f"durable fired {durable}, the reference matcher {reference}"
+    again = score(policy, dept, reference)
+    assert again.score == result.score
+    assert {k: r.score for k, r in again.scored.items()} == {k: r.score for k, r in result.scored.items()}
 
 
 def walk(results):
@@ -601,9 +619,10 @@ def test_shipped_invariants_and_reference(path, data):
         assume({p.code for p in exc.problems} <= {"E405", "E407"})
         return
     check_facts_read(dept, typed, items)
-    result = evaluate(compiled, dept)
+    result = evaluate_department(compiled.policy, dept)
     check_invariants(result)
     check_reference(raw_policy, result, typed, items)
+    check_matchers_agree(compiled.policy, dept, result)
 
 
 @pytest.mark.parametrize("path", [p for p in SHIPPED if raisable_facts(load_file(p).data)], ids=_pid)
@@ -1073,7 +1092,7 @@ def test_generated_invariants(case):
     for raw, typed, items in departments:
         dept = department(compiled, raw)
         check_facts_read(dept, typed, items)
-        check_invariants(evaluate(compiled, dept))
+        check_invariants(evaluate_department(compiled.policy, dept))
 
 
 @_examples(*REGRESSIONS)
@@ -1082,7 +1101,10 @@ def test_generated_matches_reference(case):
     policy, departments = case
     compiled = compile_dict(policy)
     for raw, typed, items in departments:
-        check_reference(policy, evaluate(compiled, department(compiled, raw)), typed, items)
+        dept = department(compiled, raw)
+        result = evaluate_department(compiled.policy, dept)
+        check_reference(policy, result, typed, items)
+        check_matchers_agree(compiled.policy, dept, result)
 
 
 @given(case=generated_case(require=("proportional",)), data=st.data())
@@ -1116,6 +1138,6 @@ def test_generated_shuffled_policy_scores_the_same(case, rnd):
     policy, departments = case
     compiled, other = compile_dict(policy), compile_dict(shuffled(policy, rnd))
     for raw, _, _ in departments:
-        a, b = evaluate(compiled, department(compiled, raw)), evaluate(other, department(other, raw))
+        a, b = evaluate_department(compiled.policy, department(compiled, raw)), evaluate_department(other.policy, department(other, raw))
         assert b.score == a.score
         assert deductions(b) == deductions(a)

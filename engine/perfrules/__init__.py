@@ -1,12 +1,12 @@
-"""perfrules: 部门整体支出绩效自评 scoring policies as YAML, evaluated with durable_rules.
+"""perfrules: 部门整体支出绩效自评 scoring policies as YAML, decided by durable_rules.
 
-The pipeline, one module per step:
-    load.py      read YAML safely, keeping line:col for every value
-    validate.py  JSON Schema + semantic checks -> policy.Policy
-    facts.py     read a department's fact file against the policy's declarations
-    compile.py   policy -> one durable_rules ruleset
-    evaluate.py  run a department in its own session; collect what fired
-    score.py     points, deductions and reasons from what fired (explain)
-    render/      text, json and markdown reports
+The flow, one module per step (README.md "How it works" has a line for every module):
+    load.py       read YAML safely, keeping line:col for every value
+    schema.py     JSON Schema problems, located and in Chinese
+    validate.py   the passes that build a frozen model.Policy (methods/ check their own part)
+    facts.py      a department's fact document -> model.Department (values.py reads each value)
+    matcher/      which rules fire: durable (durable_rules, the engine) and reference (plain Python)
+    score.py      points, deductions and reasons from what fired, through methods/
+    service.py    the policy registry and the one composition of these steps
 """
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import expr
-from .explain import Result
+from .score import Result
 from .problems import InputError
 
 

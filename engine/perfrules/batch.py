@@ -127,9 +127,9 @@ def _init_worker(policy_ref: str | None, lang: str, want_json: bool, in_child: b
         signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
     _SETTINGS.update(policy=policy_ref, lang=lang, json=want_json)
     if policy_ref is not None:
-        from .pipeline import compiled_policy, resolve_policy
+        from . import service
         try:
-            _POLICIES[("--policy", policy_ref)] = compiled_policy(resolve_policy(policy_ref))
+            _POLICIES[("--policy", policy_ref)] = service.policy(policy_ref)
         except InputError:
             pass    # the parent checked it; each department will report it if it is gone
 
@@ -139,7 +139,7 @@ def _run_chunk(tasks: list[Task]) -> list[Outcome]:
 
 
 def _evaluate(task: Task) -> Outcome:
-    from .explain import evaluate
+    from . import service
     from .facts import read_department
     doc = None
     try:
@@ -151,10 +151,10 @@ def _evaluate(task: Task) -> Outcome:
             doc = _json_document(task.source, task.payload)
         else:
             doc, raw_facts, item_rows = _row_document(task)
-        compiled = _compiled_for(doc)
+        policy = _compiled_for(doc)
         if task.kind == "row":
-            _row_facts(doc, compiled.policy, raw_facts, item_rows)
-        result = evaluate(compiled, read_department(doc, compiled.policy))
+            _row_facts(doc, policy, raw_facts, item_rows)
+        result = service.evaluate_department(policy, read_department(doc, policy))
         return _outcome(task.source, result)
     except InputError as exc:
         return Outcome(task.source, _department_name(doc), problems=tuple(exc.problems))
@@ -171,7 +171,7 @@ def _department_name(doc) -> str:
 def _compiled_for(doc: Document):
     """pipeline.policy_for, remembered per (reference, folder) so that 10,000 rows naming the
     same policy resolve and stat it once."""
-    from .pipeline import policy_for
+    from .service import policy_for
     ref = _SETTINGS["policy"]
     if ref is not None:
         key = ("--policy", ref)
@@ -470,12 +470,12 @@ class _Inputs:
                 out.append(_header_problem(path, raw, line, h, "E104", f"表头中“{h}”出现了两次。", f"column '{h}' appears twice"))
             seen[h] = True
             if role is None and self.policy is not None:
-                names = fact_names(self.policy.policy)
+                names = fact_names(self.policy)
                 if _norm(h) not in names:
                     out.append(_header_problem(
-                        path, raw, line, h, "E403", f"评分办法 {self.policy.policy.id} 没有事实“{h}”（按键名或名称都找不到）。",
-                        f"policy {self.policy.policy.id} has no fact '{h}'",
-                        did_you_mean(h, list(self.policy.policy.facts)) or "列名应为事实的键名或名称（label）。"))
+                        path, raw, line, h, "E403", f"评分办法 {self.policy.id} 没有事实“{h}”（按键名或名称都找不到）。",
+                        f"policy {self.policy.id} has no fact '{h}'",
+                        did_you_mean(h, list(self.policy.facts)) or "列名应为事实的键名或名称（label）。"))
         return out
 
     def _read_items(self, path: Path) -> None:
@@ -488,7 +488,7 @@ class _Inputs:
                                                   "表头：department（部门）、list（列表事实，只有一个列表事实时可省略），然后每个记录字段一列。")])
             if self.policy is not None:
                 known = {}
-                for decl in self.policy.policy.facts.values():
+                for decl in self.policy.facts.values():
                     if decl.type == "list":
                         known.update(field_names(decl.fields))
                 for h, role in zip(header, roles):
@@ -961,7 +961,7 @@ def _drive(inputs: _Inputs, jobs: int, init_args: tuple, handle) -> None:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["perfrules.batch", "perfrules.pipeline", "perfrules.render.json"])
+        ctx.set_forkserver_preload(["perfrules.batch", "perfrules.service", "perfrules.render.json"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=init_args + (True,)) as pool:
         pending: deque = deque()
@@ -985,10 +985,10 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     """Evaluate every department; write the rows; print the summary. Returns the exit code
     (0 all evaluated, 1 some failed); raises InputError when the inputs cannot be read."""
     from .output import atomic_path
-    from .pipeline import compiled_policy, resolve_policy
+    from . import service
     err = stderr if stderr is not None else sys.stderr
     fmt = output_format(output)
-    compiled = compiled_policy(resolve_policy(policy)) if policy is not None else None
+    compiled = service.policy(policy) if policy is not None else None
     plan = _Inputs(inputs, items, compiled)
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     summary = Summary(lang, verbose)

@@ -13,9 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import expr
+from .facts import read_department
 from .load import Document, load_file
-from .pipeline import compiled_policy, resolve_policy
+from .methods import METHODS
+from . import service
 from .problems import InputError, Problem
+from .schema import schema_problems
 
 
 @dataclass
@@ -24,6 +27,27 @@ class Case:
     data: dict                 # a whole fact document
     expect: dict
     path: tuple
+    doc: Document | None = None     # the facts as a document that locates problems in the files
+
+
+@dataclass
+class _CaseDocument(Document):
+    """A case's facts (its base file's, overridden by its own) as one document: a problem is
+    located where the value was written, in the cases file or in the base file."""
+
+    cases: Document | None = None
+    at: tuple = ()                  # ("cases", i)
+    base: Document | None = None
+    own: frozenset = frozenset()    # fact keys the case itself sets
+
+    def problem(self, code, path=(), message="", message_en="", hint="", hint_en="", at_key=False) -> Problem:
+        path = tuple(path)
+        assert self.cases is not None
+        if len(path) >= 2 and path[0] == "facts" and path[1] in self.own:
+            return self.cases.problem(code, self.at + path, message, message_en, hint, hint_en, at_key)
+        if self.base is not None and path and (path[0] != "facts" or len(path) >= 2):
+            return self.base.problem(code, path, message, message_en, hint, hint_en, at_key)
+        return self.cases.problem(code, self.at, message, message_en, hint, hint_en, at_key)
 
 
 @dataclass
@@ -58,7 +82,6 @@ class FileReport:
 
 
 def load_cases(path) -> CaseFile:
-    from .validate import schema_problems
     path = Path(path)
     doc = load_file(path)
     if not isinstance(doc.data, dict):
@@ -69,10 +92,10 @@ def load_cases(path) -> CaseFile:
     d = doc.data
     ref = d.get("policy") or _default_policy(path)
     try:
-        policy_path = resolve_policy(ref, path.parent, str(path))
+        policy_path = service.default().registry.resolve(ref, allow_paths=True, near=path.parent, file=str(path))
     except InputError as exc:
         raise InputError([doc.problem("E406", ("policy",), exc.problems[0].message, exc.problems[0].message_en)])
-    base = {}
+    base, base_doc = {}, None
     if "base" in d:
         base_path = path.parent / d["base"]
         try:
@@ -93,7 +116,9 @@ def load_cases(path) -> CaseFile:
         data["facts"] = {**data.get("facts", {}), **c.get("facts", {})}
         for k in c.get("remove", []):
             data["facts"].pop(k, None)
-        cases.append(Case(c["name"], data, c["expect"], ("cases", i)))
+        case_doc = _CaseDocument(str(path), data, None, cases=doc, at=("cases", i), base=base_doc,
+                                 own=frozenset(c.get("facts", {})))
+        cases.append(Case(c["name"], data, c["expect"], ("cases", i), case_doc))
     return CaseFile(path, policy_path, cases, doc)
 
 
@@ -104,26 +129,27 @@ def _default_policy(path: Path) -> str:
 
 
 def run_file(path) -> FileReport:
-    from .explain import evaluate
-    from .facts import read_department
     cf = load_cases(path)
-    compiled = compiled_policy(cf.policy_path)
+    svc = service.default()
+    policy = svc.registry.load(cf.policy_path)
     results = []
     for case in cf.cases:
-        doc = Document(f"{cf.file}#{case.name}", case.data, None)
+        doc = case.doc or Document(str(cf.file), case.data, None)
         want = case.expect
         try:
-            result = evaluate(compiled, read_department(doc, compiled.policy))
+            result = svc.evaluate_department(policy, read_department(doc, policy))
         except InputError as exc:
             codes = [p.code for p in exc.problems]
             if want.get("error") in codes:
                 results.append(CaseResult(case, True))
             else:
-                results.append(CaseResult(case, False, [f"事实被拒绝：[{exc.problems[0].code}] {exc.problems[0].message}"]))
+                first = exc.problems[0]
+                where = f"{first.file}:{first.line}:{first.col} " if first.line else ""
+                results.append(CaseResult(case, False, [f"事实被拒绝：{where}[{first.code}] {first.message}"]))
             continue
         results.append(CaseResult(case, True, fired=result.fired) if not (diffs := _compare(want, result))
                        else CaseResult(case, False, diffs, result.fired))
-    return FileReport(cf, results, compiled.policy)
+    return FileReport(cf, results, policy)
 
 
 def _num(x) -> Decimal:
@@ -154,20 +180,10 @@ def _compare(want: dict, result) -> list[str]:
     return diffs
 
 
-def describe(rule) -> str:
-    """A rule as staff would name it in a coverage report."""
-    ind, kind = rule.indicator, rule.indicator.method.kind
-    head = f"{ind.id} {ind.name}"
-    if rule.interval is not None:
-        return f"{head}：区间 {rule.interval.text}"
-    if kind == "checklist":
-        return f"{head}：缺少“{rule.label}”"
-    if kind == "tiered":
-        return f"{head}：档次“{rule.value}”"
-    if kind == "deductions":
-        return f"{head}：条件 {rule.condition.text}"
-    return {"proportional": f"{head}：未得满分", "per_unit": f"{head}：超出限额扣分", "manual": f"{head}：手工评分低于满分"}.get(
-        kind, head)
+def describe(policy, rule) -> str:
+    """A rule as staff would name it in a coverage report (each method words its own)."""
+    leaf = policy.leaf_index[rule.leaf]
+    return METHODS[leaf.method.kind].describe(leaf, rule)
 
 
 def find_case_files(paths) -> list[Path]:
@@ -214,7 +230,7 @@ def render_report(reports: list[FileReport], errors: list[Problem], lang: str = 
         pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
         lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
         for r in missing:
-            lines.append(f"    {'未覆盖' if zh else 'not exercised'}：{describe(r)}")
+            lines.append(f"    {'未覆盖' if zh else 'not exercised'}：{describe(rep.policy, r)}")
         lines.append("")
     for p in errors:
         lines.append(render_all([p], lang, verbose))

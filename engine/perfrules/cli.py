@@ -79,7 +79,7 @@ def evaluate(
     verbose: VerboseOpt = False,
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
-    from .pipeline import evaluate_file
+    from .service import evaluate_file
     from .render import render
     results, problems = [], []
     for path in facts:
@@ -109,7 +109,7 @@ def validate(
 ):
     """检查评分办法和事实文件是否有错。Check policy and fact files."""
     from .load import load_file
-    from .pipeline import policy_for, department_from
+    from .service import policy_for, read_department
     from .validate import policy_from_document
     report, problems = [], []
     for path in files:
@@ -125,9 +125,9 @@ def validate(
                 cases = load_cases(path)
                 what = f"测试用例 {len(cases.cases)} 个" if lang is Lang.zh else f"{len(cases.cases)} test cases"
             else:
-                compiled = policy_for(doc, policy)
-                department_from(doc, compiled)
-                what = f"事实文件（评分办法 {compiled.policy.id}）" if lang is Lang.zh else f"facts for {compiled.policy.id}"
+                pol = policy_for(doc, policy)
+                read_department(doc, pol)
+                what = f"事实文件（评分办法 {pol.id}）" if lang is Lang.zh else f"facts for {pol.id}"
             report.append({"file": str(path), "ok": True, "kind": kind, "summary": what})
         except InputError as exc:
             problems.extend(exc.problems)
@@ -205,7 +205,7 @@ def test_cases(
             "passed": sum(r.passed for r in reports), "total": sum(len(r.results) for r in reports),
             "files": [{"file": str(r.cases.file), "policy": r.policy.id,
                        "cases": [{"name": c.case.name, "ok": c.ok, "diffs": c.diffs} for c in r.results],
-                       "rules": len(r.policy.rules), "uncovered": [describe(x) for x in r.uncovered()]} for r in reports],
+                       "rules": len(r.policy.rules), "uncovered": [describe(r.policy, x) for x in r.uncovered()]} for r in reports],
             "problems": [p.as_dict(lang.value) for p in errors]}, ensure_ascii=False, indent=2))
     else:
         typer.echo(render_report(reports, errors, lang.value, verbose))
@@ -227,7 +227,7 @@ def audit(
     """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
     from . import audit as auditing
     from .load import load_file
-    from .pipeline import evaluate_document
+    from .service import evaluate_document
     entries, problems = [], []
     for path in facts:
         try:

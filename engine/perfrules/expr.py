@@ -1,9 +1,10 @@
 """The expression language of rule files: formulas, conditions and intervals.
 
 Formulas (derived facts) are checked against a whitelist of syntax at load time and compiled
-to closures over Decimal numbers (tests cross-check them against simpleeval). Conditions compile to durable_rules patterns;
-they hold no arithmetic (declare a derived fact instead) so the engine compares exact
-fixed-point integers. Nothing here ever calls eval/exec.
+to closures over Decimal numbers (tests cross-check them against simpleeval). Conditions are
+formulas of comparisons joined by and/or/not, with no arithmetic (declare a derived fact
+instead), so that a matcher can decide them exactly. Nothing here ever calls eval/exec.
+Reason templates live in template.py; the durable_rules encoding in matcher/durable.py.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DivisionByZero, localcontext
+from typing import Mapping
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero
 
-# Facts enter durable_rules as integers in millionths: comparisons are exact and the C
-# JSON parser never meets exponent-form floats or integer division.
-SCALE = 10**6
+# Facts are held to six decimal places (every matcher and the scorer see the same value)
+# and below MAX_ABS in size.
 TWO_PLACES = Decimal("0.01")
 SIX_PLACES = Decimal("0.000001")
 MAX_ABS = Decimal("1e12")
@@ -31,31 +32,13 @@ def round2(value: Decimal) -> Decimal:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def scaled(value: Decimal) -> int:
-    return int(quantize6(value) * SCALE)
-
-
-def bound(value: Decimal, op: str) -> int:
-    """A policy constant in millionths for `fact op constant` ($lt, $lte, $gt, $gte), exact for
-    any constant: facts are whole millionths below MAX_ABS, so x < 1.0000004 is x < 1.000001,
-    x <= 1.0000004 is x <= 1.000000, and a constant beyond ±MAX_ABS (1e400 too) acts as ±MAX_ABS."""
-    with localcontext() as ctx:
-        ctx.prec = 100
-        value = min(max(value, -MAX_ABS), MAX_ABS) * SCALE
-        return int(value.to_integral_value(ROUND_CEILING if op in ("$lt", "$gte") else ROUND_FLOOR))
-
-
-def on_grid(value: Decimal) -> bool:
-    """True when a fact can equal value exactly (whole millionths below MAX_ABS)."""
-    return abs(value) < MAX_ABS and value == quantize6(value)
-
-
 class ExprError(Exception):
-    """A formula or condition the language does not accept; code is E308 or E309."""
+    """A formula or condition the language does not accept (E304, E308, E309, E311);
+    `name` is the undeclared fact for E304, as data for did-you-mean hints."""
 
-    def __init__(self, code: str, zh: str, en: str, offset: int = 0):
+    def __init__(self, code: str, zh: str, en: str, offset: int = 0, name: str | None = None):
         super().__init__(zh)
-        self.code, self.zh, self.en, self.offset = code, zh, en, offset
+        self.code, self.zh, self.en, self.offset, self.name = code, zh, en, offset, name
 
 
 _SYMBOLS = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "－": "-", "＝": "="})
@@ -136,7 +119,8 @@ def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:
         raise _not_allowed(node, repr(node.value))
     if isinstance(node, ast.Name):
         if node.id not in types:
-            raise ExprError("E304", f"公式引用了未声明的事实“{node.id}”。", f"unknown fact '{node.id}'", node.col_offset)
+            raise ExprError("E304", f"公式引用了未声明的事实“{node.id}”。", f"unknown fact '{node.id}'", node.col_offset,
+                            name=node.id)
         names.append(node.id)
         return types[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
@@ -258,18 +242,19 @@ class EvalError(Exception):
     """A formula that cannot be computed for these facts (division by zero, …)."""
 
 
-def evaluate(formula: Formula, env: dict) -> object:
-    """Evaluate under decimal's default context: 28 digits; division by zero, invalid
-    operations and overflow raise (we never change those defaults)."""
+def compute(formula: Formula, env: Mapping[str, object]) -> object:
+    """Compute under decimal's default context: 28 digits; division by zero, invalid
+    operations and overflow raise (we never change those defaults). Only what the facts can
+    cause is an EvalError; a TypeError or KeyError is a bug of ours and propagates (exit 3)."""
     try:
-        return formula.fn(env)
+        return formula.fn(env)  # type: ignore[misc,operator]
     except (DivisionByZero, ZeroDivisionError):
         raise EvalError("除数为 0")
-    except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as exc:
+    except (ArithmeticError, RecursionError) as exc:
         raise EvalError(f"无法计算（{type(exc).__name__}）")
 
 
-# ---- conditions (compiled to durable_rules patterns) -------------------------------------
+# ---- conditions (a matcher decides them) --------------------------------------------------
 
 def condition(text: str, types: dict[str, str]) -> Formula:
     """Parse a condition; it must be boolean and hold no arithmetic."""
@@ -285,96 +270,6 @@ def condition(text: str, types: dict[str, str]) -> Formula:
                             "conditions hold no arithmetic; declare a derived fact with a formula and compare it",
                             getattr(node, "col_offset", 0))
     return formula
-
-
-def to_durable(formula: Formula, code: dict[str, str], types: dict[str, str]) -> dict:
-    """Compile a checked condition into a durable_rules expression over fact codes."""
-    return _cond(formula.tree, code, types, negate=False)
-
-
-# Constant conditions, as patterns on the department fact: one always holds, one never does.
-_TRUE, _FALSE = {"t": "d"}, {"t": "never"}
-_FLIP = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
-_NEG = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
-_DURABLE_OP = {ast.Lt: "$lt", ast.LtE: "$lte", ast.Gt: "$gt", ast.GtE: "$gte", ast.NotEq: "$neq"}
-
-
-def _const(node) -> object:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_const(node.operand)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
-        return _const(node.operand)
-    value = node.value
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return scaled(Decimal(repr(value)))
-    return value
-
-
-def _cond(node, code, types, negate) -> dict:
-    if isinstance(node, ast.BoolOp):
-        op = isinstance(node.op, ast.And) ^ negate
-        return {"$and" if op else "$or": [_cond(v, code, types, negate) for v in node.values]}
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _cond(node.operand, code, types, not negate)
-    if isinstance(node, ast.Name):
-        if types.get(node.id) in (NUM, TEXT):   # Python's truthiness, as in formulas: 0 and "" are false
-            zero = 0 if types[node.id] == NUM else ""
-            return {code[node.id]: zero} if negate else {"$neq": {code[node.id]: zero}}
-        return {code[node.id]: 0 if negate else 1}
-    if isinstance(node, ast.Constant):
-        truth = bool(node.value) ^ negate
-        return _TRUE if truth else _FALSE
-    if isinstance(node, ast.Compare):
-        parts = []
-        left = node.left
-        for op, right in zip(node.ops, node.comparators):
-            parts.append(_compare(left, type(op), right, code, negate))
-            left = right
-        if len(parts) == 1:
-            return parts[0]
-        return {"$or" if negate else "$and": parts}
-    raise ExprError("E309", "条件写法不受支持。", "unsupported condition")
-
-
-def _compare(left, op, right, code, negate) -> dict:
-    if not isinstance(left, ast.Name):
-        left, right, op = right, left, _FLIP[op]
-    if negate:
-        op = _NEG[op]
-    if not isinstance(left, ast.Name):  # two constants: decide now
-        value = _constant_compare(_exact(left), op, _exact(right))
-        return _TRUE if value else _FALSE
-    exact = None if isinstance(right, ast.Name) else _exact(right)
-    if isinstance(exact, Decimal):      # a number: compare exactly, whatever its decimals or size
-        if op in (ast.Eq, ast.NotEq) and not on_grid(exact):
-            return _FALSE if op is ast.Eq else _TRUE
-        rhs = scaled(exact) if op in (ast.Eq, ast.NotEq) else bound(exact, _DURABLE_OP[op])
-    else:
-        rhs = {"$m": code[right.id]} if isinstance(right, ast.Name) else _const(right)
-    if op is ast.Eq:
-        if isinstance(rhs, dict):
-            return {"$and": [{"$lte": {code[left.id]: rhs}}, {"$gte": {code[left.id]: rhs}}]}
-        return {code[left.id]: rhs}
-    return {_DURABLE_OP[op]: {code[left.id]: rhs}}
-
-
-def _exact(node) -> object:
-    """A constant as written: Decimal for numbers, 0/1 for true/false, str for text."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _exact(node.operand)
-        return -value if isinstance(node.op, ast.USub) else value
-    value = node.value
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return Decimal(repr(value))
-    return value
-
-
-def _constant_compare(a, op, b) -> bool:
-    return {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b, ast.Eq: a == b, ast.NotEq: a != b}[op]
 
 
 # ---- intervals ---------------------------------------------------------------------------
@@ -393,18 +288,6 @@ class Interval:
         if self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)):
             return False
         return True
-
-    def to_durable(self, field: str) -> list[dict]:
-        if self.lo is not None and self.hi is not None and self.lo == self.hi and on_grid(self.lo):
-            return [{field: scaled(self.lo)}]
-        out = []        # exact bounds: [1.0000004, …) starts at 1.000001; a point off the grid matches nothing
-        if self.lo is not None:
-            op = "$gte" if self.lo_closed else "$gt"
-            out.append({op: {field: bound(self.lo, op)}})
-        if self.hi is not None:
-            op = "$lte" if self.hi_closed else "$lt"
-            out.append({op: {field: bound(self.hi, op)}})
-        return out
 
 
 _INF = {"+inf", "inf", "+∞", "∞", "正无穷"}
@@ -504,69 +387,5 @@ def fmt(x: Decimal) -> str:
     return format(x.normalize(), "f")
 
 
-# ---- reason templates --------------------------------------------------------------------
-# "{预算资金支出率:%}" -> 98.83%; "{扣分}" -> 0.12; "{项目}" -> A、B和C. Our own tiny format:
-# str.format on user text could reach attributes, so it is never used.
-
-TEMPLATE_FIELD = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
-_FORMAT = re.compile(r"^(%|\.[0-6]f|\.[0-6]%|、)$")   # "、": join a list with 、 only
-
-
-def template_fields(text: str) -> list[tuple[str, str, int]]:
-    """(name, format, offset) for each {field}; raises ValueError on a bad format."""
-    out = []
-    for m in TEMPLATE_FIELD.finditer(text):
-        name, spec = m.group(1).strip(), (m.group(2) or "").strip()
-        if spec and not _FORMAT.match(spec):
-            raise ValueError(spec)
-        out.append((name, spec, m.start()))
-    return out
-
-
-def join_names(names: list[str], lang: str = "zh") -> str:
-    """A、B和C (zh) / A, B and C (en)."""
-    names = [str(n) for n in names]
-    if len(names) <= 1:
-        return "".join(names)
-    if lang == "en":
-        return ", ".join(names[:-1]) + " and " + names[-1]
-    return "、".join(names[:-1]) + "和" + names[-1]
-
-
-def show(value, spec: str = "", lang: str = "zh") -> str:
-    """A value as it reads in a report."""
-    if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if isinstance(value, (list, tuple)):
-        parts = [show(v, "", lang) for v in value]
-        if spec == "、":
-            return ("、" if lang == "zh" else ", ").join(parts)
-        return join_names(parts, lang)
-    if isinstance(value, (int, Decimal)):
-        value = Decimal(value)
-        if spec.endswith("%"):
-            places = int(spec[1]) if len(spec) > 1 else 2
-            return format(round_to(value * 100, places), "f") + "%"
-        if spec.endswith("f"):
-            return format(round_to(value, int(spec[1])), "f")
-        return fmt(round_to(value, 6)) if value != value.to_integral_value() else fmt(value)
-    return str(value)
-
-
 def round_to(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)   # [[…{x}…]]: left out when a field in it is empty
-
-
-def fill(text: str, values: dict, lang: str = "zh") -> str:
-    def field(m):
-        return show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang)
-
-    def optional(m):
-        names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(m.group(1))]
-        if any(values.get(n) in (None, "", [], ()) for n in names):
-            return ""
-        return TEMPLATE_FIELD.sub(field, m.group(1))
-    return TEMPLATE_FIELD.sub(field, OPTIONAL.sub(optional, text))

@@ -1,182 +1,23 @@
-"""Read a department's fact file against the facts its policy declares.
+"""Read a department's fact document against the facts its policy declares.
 
-Values are accepted as people write them where the meaning is unambiguous (98.83%,
-690.47万元, 6,904,700元, full-width digits, 是/否) and refused with a hint where it is not
-(a bare 98.83 in a percent field). Derived facts are computed here, in Decimal, and every
-number is held to six decimal places so that durable_rules and the scorer see the same value.
+Each value is read by its fact type (values.py); derived facts are computed here, in
+Decimal, and every number is held to six decimal places so that every matcher and the
+scorer see the same value. All problems in a document are collected and raised together.
 """
 from __future__ import annotations
 
-import re
+import ast
 import unicodedata
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Mapping
 
 from . import expr
 from .load import Document, json_path
-from .policy import NUMERIC_TYPES, FactDecl, Policy
-from .problems import InputError, did_you_mean
-
-
-@dataclass
-class Department:
-    """One department's facts, normalised: what evaluate() needs and nothing else."""
-
-    file: str
-    name: str
-    values: dict                      # top-level facts (declared and derived)
-    items: dict = field(default_factory=dict)   # list facts: key -> list of record dicts
-    short_name: str = ""
-    year: int | None = None
-    policy_ref: str | None = None
-    claimed: dict | None = None
-
-
-_TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
-_FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
-_MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "千元": Decimal("0.1")}
-_NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
-
-
-_PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
-
-
-def _clean(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).strip()
-    return t.replace(",", "").replace(" ", "").replace("，", "")
-
-
-def coerce(decl: FactDecl, raw) -> tuple[object, tuple | None]:
-    """(value, None) or (None, (中文, English, code)). Shared by fact files and policy defaults."""
-    return _COERCE.get(decl.type, _unknown_type)(decl, raw)
-
-
-def _coerce_number(decl: FactDecl, raw):
-    t = decl.type
-    if type(raw) is int and t != "percent":          # the common case, without the checks below
-        value = Decimal(raw)
-        if -_MAX_INT < raw < _MAX_INT and (decl.min is None or value >= decl.min) and (decl.max is None or value <= decl.max):
-            return value, None
-    value, problem = _number(decl, raw)
-    if problem:
-        return None, problem
-    if not value.is_finite() or abs(value) >= expr.MAX_ABS:
-        return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
-    value = expr.quantize6(value)
-    if t == "count" and value != value.to_integral_value():
-        return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
-    if decl.min is not None and value < decl.min:
-        return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
-    if decl.max is not None and value > decl.max:
-        return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
-    return value, None
-
-
-_MAX_INT = 10**12
-
-
-def _coerce_boolean(decl: FactDecl, raw):
-    if raw is True or raw is False:
-        return raw, None
-    if isinstance(raw, (str, int, Decimal)):
-        s = _clean(str(raw)).lower()
-        if s in _TRUE:
-            return True, None
-        if s in _FALSE:
-            return False, None
-    return None, (f"应填 true 或 false（也可写 是/否），实际是 {_show(raw)}。", f"expected true or false, got {_show(raw, True)}", "E402")
-
-
-def _coerce_text(decl: FactDecl, raw):
-    if isinstance(raw, str) and raw.strip():
-        return raw.strip(), None
-    if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
-        return str(raw), None
-    return None, (f"应为文字，实际是 {_show(raw)}。", f"expected text, got {_show(raw, True)}", "E402")
-
-
-def _coerce_texts(decl: FactDecl, raw):
-    if isinstance(raw, str):
-        raw = [raw]
-    if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
-        return [str(x).strip() for x in raw if str(x).strip()], None
-    return None, (f"应为文字列表，实际是 {_show(raw)}。", f"expected a list of text, got {_show(raw, True)}", "E402")
-
-
-def _coerce_choice(decl: FactDecl, raw):
-    if type(raw) is str and raw in decl.options:      # exact: no stripping needed
-        return raw, None
-    s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
-    if s in decl.options:
-        return s, None
-    hint = did_you_mean(str(raw), decl.options)
-    return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {_show(raw)}。{hint}",
-                  f"expected one of {', '.join(decl.options)}, got {_show(raw, True)}", "E204")
-
-
-def _coerce_list(decl: FactDecl, raw):
-    if isinstance(raw, list):
-        return raw, None   # records are read by read_records, which can locate each field
-    return None, (f"应为记录列表（每项以“- ”开头），实际是 {_show(raw)}。", "expected a list of records", "E402")
-
-
-def _unknown_type(decl: FactDecl, raw):
-    return None, ("未知类型。", "unknown type", "E402")
-
-
-_COERCE = {**{t: _coerce_number for t in NUMERIC_TYPES}, "boolean": _coerce_boolean, "text": _coerce_text,
-           "texts": _coerce_texts, "choice": _coerce_choice, "list": _coerce_list}
-
-
-def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
-    if isinstance(raw, bool) or raw is None:
-        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw, True)}", "E402")
-    if isinstance(raw, float):   # .inf / .nan from YAML
-        return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
-    if isinstance(raw, (int, Decimal)):
-        value = Decimal(raw)
-        if decl.type == "percent" and abs(value) > 2:
-            return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
-                          f"{value} in a percent field is ambiguous", "E404")
-        return value, None
-    if not isinstance(raw, str):
-        return None, (f"应为数字，实际是 {_show(raw)}。", f"expected a number, got {_show(raw, True)}", "E402")
-    m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))   # most values need no clean-up
-    if not m:
-        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw, True)}", "E402")
-    try:
-        value = Decimal(m.group(1))
-    except InvalidOperation:
-        return None, (f"无法识别的数字 {_show(raw)}。", f"not a number: {_show(raw, True)}", "E402")
-    unit = m.group(2) or ""
-    if unit == "%":
-        return value / 100, None
-    if unit in _MONEY_UNITS:
-        if decl.type != "money":
-            return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
-        return value * _MONEY_UNITS[unit], None
-    if unit:
-        if decl.type in ("number", "count"):
-            return value, None   # 185人次, 3项: a counting word after the number
-        return None, (f"“{raw}”的单位“{unit}”不适用于 {decl.type} 类型。", f"unit '{unit}' does not fit {decl.type}", "E404")
-    if decl.type == "percent" and abs(value) > 2:
-        return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
-                      f"{value} in a percent field is ambiguous", "E404")
-    return value, None
-
-
-def _show(raw, en: bool = False) -> str:
-    if isinstance(raw, str):
-        return f"'{raw[:30]}'" if en else f"“{raw[:30]}”"
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if raw is None:
-        return "nothing" if en else "空值"
-    if isinstance(raw, (list, dict)):
-        if en:
-            return "a list" if isinstance(raw, list) else "a mapping"
-        return "（列表）" if isinstance(raw, list) else "（映射）"
-    return str(raw)
+from .methods.manual import ManualParams
+from .model import Department, FactDecl, Leaf, Path, Policy
+from .problems import InputError, Problem, did_you_mean
+from .schema import schema_problems
+from .values import coerce
 
 
 def read_department(doc: Document, policy: Policy) -> Department:
@@ -184,7 +25,6 @@ def read_department(doc: Document, policy: Policy) -> Department:
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem("E106", (), "事实文件最外层应是“字段: 值”的映射。", "The top level must be a mapping.")])
     if not _plainly_valid(doc.data):
-        from .validate import schema_problems
         problems = schema_problems(doc, "facts.schema.json")
         if problems:
             raise InputError(problems)
@@ -195,7 +35,7 @@ def read_department(doc: Document, policy: Policy) -> Department:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
                    f"year {d['year']} does not match the policy's {policy.year}",
                    hint=f"把 year 改为 {policy.year}，或换用 {d['year']} 年度的评分办法（--policy）。")
-    for ind, key in policy.manual_scores:   # manual scores must lie within the indicator's points
+    for ind, key in _manual_scores(policy):   # manual scores must lie within the indicator's points
         if key in values and values[key] is not None and not 0 <= values[key] <= ind.points:
             reader.err("E408", ("facts", key), f"手工评分“{key}”为 {expr.fmt(values[key])}，应在 0 到指标 {ind.id}“{ind.name}”"
                        f"的分值 {expr.fmt(ind.points)} 之间。",
@@ -203,10 +43,16 @@ def read_department(doc: Document, policy: Policy) -> Department:
                        f"{expr.fmt(ind.points)} points of {ind.id}")
     if reader.problems:
         raise InputError(reader.problems)
-    claimed = d.get("claimed")
+    code = d.get("code")
     return Department(file=doc.file, name=d["department"], values=values, items=items,
-                      short_name=d.get("short_name", ""), year=d.get("year"), policy_ref=d.get("policy"),
-                      claimed=claimed)
+                      short_name=d.get("short_name", ""), code="" if code is None else str(code),
+                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"))
+
+
+@lru_cache(maxsize=64)
+def _manual_scores(policy: Policy) -> list[tuple[Leaf, str]]:
+    """(leaf, score fact) for every manually scored leaf: the score must lie within its points."""
+    return [(leaf, leaf.method.score) for leaf in policy.leaves() if isinstance(leaf.method, ManualParams)]
 
 
 _TOP_KEYS = {"policy", "department", "short_name", "code", "year", "facts", "claimed"}
@@ -229,9 +75,11 @@ def _plainly_valid(d: dict) -> bool:
 
 class _Reader:
     def __init__(self, doc: Document, policy: Policy):
-        self.doc, self.policy, self.problems = doc, policy, []
+        self.doc, self.policy = doc, policy
+        self.problems: list[Problem] = []
 
-    def err(self, code, path, zh, en="", hint="", at_key=False, hint_en=""):
+    def err(self, code: str, path: Path, zh: str, en: str = "", hint: str = "", at_key: bool = False,
+            hint_en: str = "") -> None:
         self.problems.append(self.doc.problem(code, path, zh, en, hint, hint_en, at_key=at_key))
 
     def read(self, given: dict):
@@ -320,7 +168,7 @@ class _Reader:
         def compute(f):
             key = f.key
             try:
-                value = expr.evaluate(f.formula, env)
+                value = expr.compute(f.formula, env)
             except expr.EvalError as exc:
                 zero = _zero_divisor(f.formula.tree, env, given)   # point at the divisor that is 0
                 first = zero or next((n for n in f.formula.names if n in given), None)
@@ -365,9 +213,8 @@ def _did_you_mean(name: str, candidates) -> dict:
     return {"hint": did_you_mean(name, candidates) or "", "hint_en": did_you_mean(name, candidates, "en") or ""}
 
 
-def _zero_divisor(tree, env, given) -> str | None:
+def _zero_divisor(tree: ast.AST, env: Mapping[str, object], given: Mapping[str, object]) -> str | None:
     """The first given fact that is 0 on the right of a '/' (0/0 and x/0 alike)."""
-    import ast
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             for sub in ast.walk(node.right):

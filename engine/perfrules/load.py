@@ -376,18 +376,18 @@ def _check_size_and_duplicates(doc: Document) -> None:
                         first = seen[k.value].start_mark.line + 1
                         problems.append(doc.problem_at(
                             "E104", k.start_mark.line + 1, k.start_mark.column + 1,
-                            _path_text(path + [k.value]),
+                            json_path(path + [k.value]),
                             f"字段“{k.value}”重复出现（第一次在第 {first} 行）；YAML 只会保留最后一个值。",
                             f"key '{k.value}' appears twice (first on line {first}).",
                         ))
                     seen.setdefault(k.value, k)
                     if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
-                        doc.yaml11_bools.add(_path_text(path + [k.value]))
+                        doc.yaml11_bools.add(json_path(path + [k.value]))
                 total += visit(k, path) + visit(v, path + [k.value])
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
                 if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
-                    doc.yaml11_bools.add(_path_text(path + [i]))
+                    doc.yaml11_bools.add(json_path(path + [i]))
                 total += visit(v, path + [i])
         active.discard(key)
         sizes[key] = total
@@ -402,6 +402,3 @@ def _check_size_and_duplicates(doc: Document) -> None:
     if problems:
         raise InputError(problems)
 
-
-def _path_text(path) -> str:
-    return json_path(path)

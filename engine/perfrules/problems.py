@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # code -> (中文标题, English title, 中文提示, English hint)
 CODES: dict[str, tuple[str, str, str, str]] = {
@@ -71,7 +71,6 @@ class Problem:
     hint: str = ""
     hint_en: str = ""
     source_line: str = ""
-    context: tuple = field(default=(), compare=False)
 
     def text(self, lang: str) -> str:
         return self.message_en or self.message if lang == "en" else self.message

@@ -22,9 +22,9 @@ def schema_path(name: str) -> Path:
     return _find("schemas") / name
 
 
-def policy_ids() -> dict[str, Path]:
-    """Shipped policies by id (the path under rules/ without .yaml)."""
-    root = rules_dir()
+def policy_ids(root: Path | None = None) -> dict[str, Path]:
+    """Policies by id (the path under the folder without .yaml): the shipped rules/ by default."""
+    root = rules_dir() if root is None else root
     out = {}
     for p in sorted(root.rglob("*.yaml")):
         if p.name.endswith(".cases.yaml") or p.parent.name.endswith(".cases"):

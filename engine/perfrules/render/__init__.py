@@ -1,7 +1,7 @@
 """Step 6 — render: a Result as text (the default), JSON or Markdown, in Chinese or English."""
 from __future__ import annotations
 
-from ..explain import Result
+from ..score import Result
 
 
 def render(result: Result, fmt: str = "text", lang: str = "zh") -> str:

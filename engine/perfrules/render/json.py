@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .. import expr
-from ..explain import IndicatorResult, Result
+from ..score import IndicatorResult, Result
 
 
 @lru_cache(maxsize=8192)        # a batch formats the same few hundred amounts over and over

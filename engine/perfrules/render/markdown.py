@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import expr
-from ..explain import IndicatorResult, Result
+from ..score import IndicatorResult, Result
 from .json import money, name, reason_text
 from .text import CONFIDENCE, conclusion
 

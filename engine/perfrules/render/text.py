@@ -3,7 +3,7 @@ written the way the self-evaluation reports write it."""
 from __future__ import annotations
 
 from .. import expr
-from ..explain import IndicatorResult, Result
+from ..score import IndicatorResult, Result
 from ..problems import cell_width
 from .json import money, name, reason_text
 

@@ -1,0 +1,154 @@
+"""Scoring: a department's Result from the rules that fired, through each leaf's method.
+
+A matcher decides which rules fire; here each leaf's method turns its firings into points
+(Decimal, half-up to two places at the leaf, never below zero nor above its points: 扣完为止)
+and the leaves add up. Reasons are filled only when a report asks (batch rarely does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Iterator, Mapping, Sequence
+
+from . import expr, template
+from .methods import METHODS, Firing
+from .model import Department, EngineError, Group, Indicator, Leaf, Policy
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class IndicatorResult:
+    indicator: Indicator
+    score: Decimal
+    deduction: Decimal
+    facts_used: dict[str, object] = field(default_factory=dict)
+    children: list["IndicatorResult"] = field(default_factory=list)
+    fired: list[int] = field(default_factory=list)
+    # reason templates and their fields; filled only when a report asks (batch rarely does)
+    fills: list[tuple[str, str, dict[str, object]]] = field(default_factory=list, repr=False)
+    capped: bool = False
+
+    @cached_property
+    def reasons(self) -> list[str]:
+        return self._reasons("zh")
+
+    @cached_property
+    def reasons_en(self) -> list[str]:
+        return self._reasons("en")
+
+    def _reasons(self, lang: str) -> list[str]:
+        ind, out = self.indicator, []
+        for zh, en, fields in self.fills:
+            fields = dict(fields)
+            en_fields = fields.pop("_en", {})
+            assert isinstance(en_fields, dict)
+            if lang == "zh":
+                out.append(template.fill(zh, fields, "zh"))
+            elif en:
+                out.append(template.fill(en, {**fields, **en_fields}, "en"))
+            else:       # no English template: the Chinese one, as written
+                out.append(template.fill(zh, fields, "en"))
+        if self.capped:
+            out.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(ind.points)}分，扣完为止" if lang == "zh" else
+                       f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(ind.points)} points; capped")
+        return out
+
+    def leaves(self) -> Iterator["IndicatorResult"]:
+        if not self.children:
+            yield self
+        for c in self.children:
+            yield from c.leaves()
+
+
+@dataclass
+class Result:
+    """A department's score. Only the leaves where some rule fired are scored eagerly; the
+    full indicator tree is built when a report asks for it (a batch row rarely does)."""
+
+    policy: Policy
+    department: Department
+    score: Decimal
+    scored: dict[str, IndicatorResult]      # leaf id -> result, for the leaves where rules fired
+
+    @property
+    def max_score(self) -> Decimal:
+        return expr.round2(self.policy.full_score)
+
+    def grade(self, lang: str = "zh") -> str:
+        return self.policy.grade(self.score, lang)
+
+    @cached_property
+    def indicators(self) -> list[IndicatorResult]:
+        return [self._node(ind) for ind in self.policy.indicators]
+
+    def _node(self, ind: Indicator) -> IndicatorResult:
+        if isinstance(ind, Group):
+            kids = [self._node(c) for c in ind.children]
+            score = sum((k.score for k in kids), ZERO)
+            return IndicatorResult(ind, score, ind.points2 - score, children=kids)
+        if ind.id in self.scored:
+            return self.scored[ind.id]
+        values = self.department.values
+        return IndicatorResult(ind, ind.points2, ZERO, facts_used={k: values[k] for k in ind.facts_used if k in values})
+
+    def leaves(self) -> list[IndicatorResult]:
+        return [leaf for top in self.indicators for leaf in top.leaves()]
+
+    @cached_property
+    def deductions(self) -> list[IndicatorResult]:
+        """Leaves that lost points, in the policy's order."""
+        return [self.scored[leaf.id] for leaf in self.policy.leaves()
+                if leaf.id in self.scored and self.scored[leaf.id].deduction > 0]
+
+    @property
+    def fired(self) -> set[int]:
+        return {i for leaf in self.scored.values() for i in leaf.fired}
+
+    def top_losses(self) -> list[tuple[Indicator, Decimal]]:
+        """Points lost under each top-level indicator, without building the tree."""
+        lost = {top.id: ZERO for top in self.policy.indicators}
+        for r in self.scored.values():
+            top = r.indicator.ancestors[0] if r.indicator.ancestors else r.indicator.id
+            lost[top] += r.deduction
+        return [(top, lost[top.id]) for top in self.policy.indicators]
+
+
+def score(policy: Policy, dept: Department, fired: Sequence[Firing]) -> Result:
+    """The Result for these firings (from any matcher)."""
+    rules = policy.rules
+    by_leaf: dict[str, list[Firing]] = {leaf.id: [] for leaf in policy.always_fire}
+    for index, n in fired:
+        by_leaf.setdefault(rules[index].leaf, []).append((index, n))
+    leaves = policy.leaf_index
+    scored = {leaf_id: score_leaf(leaves[leaf_id], got, policy, dept) for leaf_id, got in by_leaf.items()}
+    # leaf scores add up to the full score less what the scored leaves lost (points are to the cent)
+    total = policy.full_score - sum((r.deduction for r in scored.values()), ZERO)
+    total = min(max(total, Decimal(0)), policy.full_score)
+    return Result(policy, dept, expr.round2(total), scored)
+
+
+def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Department) -> IndicatorResult:
+    values: Mapping[str, object] = dept.values
+    raw = METHODS[leaf.method.kind].score(leaf, fired, policy.rules, values, dept.items)
+    points = leaf.points
+    capped = False
+    if raw.score is None:
+        deduction = raw.deduction
+        if deduction > points:
+            deduction, capped = points, True
+        got = expr.round2(points - deduction)
+    else:
+        got = expr.round2(raw.score)
+    if not ZERO <= got <= leaf.points2:   # a method that breaks its range is a bug, never a score
+        raise EngineError(f"{leaf.id}: {leaf.method.kind} scored {got} of {leaf.points2}")
+    lost = leaf.points2 - got
+    used = {k: values[k] for k in leaf.facts_used if k in values}
+    used.update(raw.used)
+    result = IndicatorResult(leaf, got, lost, facts_used=used, fired=[i for i, _ in fired])
+    if lost > 0:
+        base = {**values, "扣分": lost, "得分": got, "分值": points, "指标": leaf.name}
+        result.fills = [(zh, en, {**base, **extra}) for zh, en, extra in raw.fills]
+        result.capped = capped
+    return result

@@ -1,0 +1,167 @@
+"""Reading one value of one fact type, as people write it.
+
+Values are accepted where the meaning is unambiguous (98.83%, 690.47万元, 6,904,700元,
+full-width digits, 是/否) and refused with a hint where it is not (a bare 98.83 in a percent
+field). One coercer per fact type, looked up once per value; shared by fact files and by
+the defaults a policy declares. A problem comes back as data: (中文, English, code).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from . import expr
+from .model import NUMERIC_TYPES, FactDecl
+from .problems import did_you_mean
+
+Problem3 = tuple[str, str, str]          # (中文, English, code)
+Coerced = tuple[object, "Problem3 | None"]
+
+_TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
+_FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
+_MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "千元": Decimal("0.1")}
+_NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
+
+
+_PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
+
+
+def _clean(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).strip()
+    return t.replace(",", "").replace(" ", "").replace("，", "")
+
+
+def coerce(decl: FactDecl, raw: object) -> Coerced:
+    """(value, None) or (None, (中文, English, code)). Shared by fact files and policy defaults."""
+    return _COERCE.get(decl.type, _unknown_type)(decl, raw)
+
+
+def _coerce_number(decl: FactDecl, raw):
+    t = decl.type
+    if type(raw) is int and t != "percent":          # the common case, without the checks below
+        value = Decimal(raw)
+        if -_MAX_INT < raw < _MAX_INT and (decl.min is None or value >= decl.min) and (decl.max is None or value <= decl.max):
+            return value, None
+    value, problem = _number(decl, raw)
+    if problem:
+        return None, problem
+    if not value.is_finite() or abs(value) >= expr.MAX_ABS:
+        return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
+    value = expr.quantize6(value)
+    if t == "count" and value != value.to_integral_value():
+        return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
+    if decl.min is not None and value < decl.min:
+        return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
+    if decl.max is not None and value > decl.max:
+        return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
+    return value, None
+
+
+_MAX_INT = 10**12
+
+
+def _coerce_boolean(decl: FactDecl, raw):
+    if raw is True or raw is False:
+        return raw, None
+    if isinstance(raw, (str, int, Decimal)):
+        s = _clean(str(raw)).lower()
+        if s in _TRUE:
+            return True, None
+        if s in _FALSE:
+            return False, None
+    return None, (f"应填 true 或 false（也可写 是/否），实际是 {show(raw)}。", f"expected true or false, got {show(raw, True)}", "E402")
+
+
+def _coerce_text(decl: FactDecl, raw):
+    if isinstance(raw, str) and raw.strip():
+        return raw.strip(), None
+    if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
+        return str(raw), None
+    return None, (f"应为文字，实际是 {show(raw)}。", f"expected text, got {show(raw, True)}", "E402")
+
+
+def _coerce_texts(decl: FactDecl, raw):
+    if isinstance(raw, str):
+        raw = [raw]
+    if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
+        return [str(x).strip() for x in raw if str(x).strip()], None
+    return None, (f"应为文字列表，实际是 {show(raw)}。", f"expected a list of text, got {show(raw, True)}", "E402")
+
+
+def _coerce_choice(decl: FactDecl, raw):
+    if type(raw) is str and raw in decl.options:      # exact: no stripping needed
+        return raw, None
+    s = str(raw).strip() if isinstance(raw, (str, int, Decimal)) and not isinstance(raw, bool) else None
+    if s in decl.options:
+        return s, None
+    hint = did_you_mean(str(raw), decl.options)
+    return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {show(raw)}。{hint}",
+                  f"expected one of {', '.join(decl.options)}, got {show(raw, True)}", "E204")
+
+
+def _coerce_list(decl: FactDecl, raw):
+    if isinstance(raw, list):
+        return raw, None   # records are read by read_records, which can locate each field
+    return None, (f"应为记录列表（每项以“- ”开头），实际是 {show(raw)}。", "expected a list of records", "E402")
+
+
+def _unknown_type(decl: FactDecl, raw):
+    return None, ("未知类型。", "unknown type", "E402")
+
+
+_COERCE: dict[str, Callable[[FactDecl, object], Coerced]] = {**{t: _coerce_number for t in NUMERIC_TYPES}, "boolean": _coerce_boolean, "text": _coerce_text,
+           "texts": _coerce_texts, "choice": _coerce_choice, "list": _coerce_list}
+
+
+def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
+    if isinstance(raw, bool) or raw is None:
+        return None, (f"应为数字，实际是 {show(raw)}。", f"expected a number, got {show(raw, True)}", "E402")
+    if isinstance(raw, float):   # .inf / .nan from YAML
+        return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
+    if isinstance(raw, (int, Decimal)):
+        value = Decimal(raw)
+        if decl.type == "percent" and abs(value) > 2:
+            return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
+                          f"{value} in a percent field is ambiguous", "E404")
+        return value, None
+    if not isinstance(raw, str):
+        return None, (f"应为数字，实际是 {show(raw)}。", f"expected a number, got {show(raw, True)}", "E402")
+    m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))   # most values need no clean-up
+    if not m:
+        return None, (f"无法识别的数字 {show(raw)}。", f"not a number: {show(raw, True)}", "E402")
+    try:
+        value = Decimal(m.group(1))
+    except InvalidOperation:
+        return None, (f"无法识别的数字 {show(raw)}。", f"not a number: {show(raw, True)}", "E402")
+    unit = m.group(2) or ""
+    if unit == "%":
+        return value / 100, None
+    if unit in _MONEY_UNITS:
+        if decl.type != "money":
+            return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
+        return value * _MONEY_UNITS[unit], None
+    if unit:
+        if decl.type in ("number", "count"):
+            return value, None   # 185人次, 3项: a counting word after the number
+        return None, (f"“{raw}”的单位“{unit}”不适用于 {decl.type} 类型。", f"unit '{unit}' does not fit {decl.type}", "E404")
+    if decl.type == "percent" and abs(value) > 2:
+        return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
+                      f"{value} in a percent field is ambiguous", "E404")
+    return value, None
+
+
+def show(raw: object, en: bool = False) -> str:
+    """A raw value as a message quotes it."""
+    if isinstance(raw, str):
+        return f"'{raw[:30]}'" if en else f"“{raw[:30]}”"
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if raw is None:
+        return "nothing" if en else "空值"
+    if isinstance(raw, (list, dict)):
+        if en:
+            return "a list" if isinstance(raw, list) else "a mapping"
+        return "（列表）" if isinstance(raw, list) else "（映射）"
+    return str(raw)
