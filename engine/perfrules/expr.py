@@ -13,7 +13,7 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero
 
 # Facts are held to six decimal places (every matcher and the scorer see the same value)
@@ -60,7 +60,7 @@ def _round_half_up(x, places=0):
     return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-FUNCTIONS = {"min": min, "max": max, "abs": abs, "round": _round_half_up}
+FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "abs": abs, "round": _round_half_up}
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -72,7 +72,7 @@ class Formula:
     text: str
     tree: ast.AST
     names: tuple[str, ...]
-    fn: object = field(default=None, compare=False, repr=False)   # compiled closure
+    fn: Callable[[Mapping[str, object]], Any] | None = field(default=None, compare=False, repr=False)   # compiled closure
 
 
 def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
@@ -158,14 +158,14 @@ def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:
         return a
     if isinstance(node, ast.Call):
         fname = node.func.id if isinstance(node.func, ast.Name) else None
-        if fname not in FUNCTIONS or node.keywords or not node.args:
+        if fname is None or fname not in FUNCTIONS or node.keywords or not node.args:
             shown = fname or ast.unparse(node.func)
             raise ExprError("E309", f"不允许使用函数“{shown}”；只能用 min、max、abs、round。",
                             f"function '{shown}' is not allowed; use min, max, abs, round", node.col_offset)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise _not_allowed(node, "*")
-        for a in node.args:
-            if _check(a, types, names) != NUM:
+        for arg in node.args:
+            if _check(arg, types, names) != NUM:
                 raise ExprError("E311", f"{fname} 的参数应是数值。", f"{fname} takes numbers", node.col_offset)
         if fname == "round" and (len(node.args) > 2 or (len(node.args) == 2 and not isinstance(node.args[1], ast.Constant))):
             raise ExprError("E309", "round 的写法是 round(数值, 位数)。", "use round(x, places)", node.col_offset)
@@ -181,18 +181,18 @@ def _not_allowed(node, what) -> ExprError:
                      getattr(node, "col_offset", 0))
 
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+_OPS: dict[type, Callable[..., Any]] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
         ast.Gt: operator.gt, ast.GtE: operator.ge, ast.USub: operator.neg, ast.UAdd: operator.pos,
         ast.Not: operator.not_}
 
 
-def _closure(node: ast.AST):
+def _closure(node: ast.AST) -> Callable[[Mapping[str, object]], Any]:
     """Compile a whitelisted AST (see _check) into nested closures: nothing but the nodes
     below can run, there is no attribute access at all, and evaluation is a few function
     calls per node. Literals become exact Decimals."""
     if isinstance(node, ast.Constant):
-        value = node.value
+        value: object = node.value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = Decimal(repr(value))
         return lambda env: value
@@ -233,6 +233,7 @@ def _closure(node: ast.AST):
         test, body, orelse = _closure(node.test), _closure(node.body), _closure(node.orelse)
         return lambda env: body(env) if test(env) else orelse(env)
     if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
         fn, args = FUNCTIONS[node.func.id], [_closure(a) for a in node.args]
         return lambda env: fn(*[a(env) for a in args])
     raise _not_allowed(node, type(node).__name__)   # unreachable after _check
@@ -247,7 +248,8 @@ def compute(formula: Formula, env: Mapping[str, object]) -> object:
     operations and overflow raise (we never change those defaults). Only what the facts can
     cause is an EvalError; a TypeError or KeyError is a bug of ours and propagates (exit 3)."""
     try:
-        return formula.fn(env)  # type: ignore[misc,operator]
+        assert formula.fn is not None
+        return formula.fn(env)
     except (DivisionByZero, ZeroDivisionError):
         raise EvalError("除数为 0")
     except (ArithmeticError, RecursionError) as exc:
@@ -370,6 +372,7 @@ def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
             starts_in_time = iv.lo is None or iv.lo < need or (iv.lo == need and (iv.lo_closed or not need_incl))
         if not starts_in_time:
             left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+            assert iv.lo is not None        # an unbounded start is always in time
             out.append(f"{left}, {fmt(iv.lo)}{')' if iv.lo_closed else ']'}")
         if iv.hi is None:
             return out

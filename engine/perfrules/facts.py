@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
@@ -47,6 +48,10 @@ def read_department(doc: Document, policy: Policy) -> Department:
     return Department(file=doc.file, name=d["department"], values=values, items=items,
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
                       year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"))
+
+
+def _formula_text(decl: FactDecl) -> str:
+    return decl.formula.text if decl.formula is not None else ""
 
 
 @lru_cache(maxsize=64)
@@ -93,7 +98,7 @@ class _Reader:
                          # a file of 100,000 stray keys: no difflib for each
                          **_did_you_mean(str(key), [k for k, f in decls.items() if not f.derived] if len(self.problems) < 100 else []))
             elif decls[key].derived:
-                self.err("E403", base + (key,), f"“{key}”由公式计算（{decls[key].formula.text}），不需要填写。",
+                self.err("E403", base + (key,), f"“{key}”由公式计算（{_formula_text(decls[key])}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)
         for key, decl in self.policy.inputs:
             if key in given:
@@ -177,6 +182,7 @@ class _Reader:
                 self.err("E405", at, f"无法计算“{key}”（{f.formula.text}）：{why}。", f"cannot compute '{key}': {why_en}")
                 raise _Failed
             if f.expr_type == "number":
+                assert isinstance(value, Decimal)
                 if abs(value) >= expr.MAX_ABS:
                     self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
                     raise _Failed

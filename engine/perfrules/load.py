@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,10 +21,10 @@ MAX_FILE_BYTES = 2 * 1024 * 1024      # a policy or fact file is a few KB
 MAX_NODES = 200_000                   # nodes after expanding aliases
 MAX_DEPTH = 64                        # nesting depth of collections
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
 
-class _Loader(_Base):
+class _Loader(_Base):  # type: ignore[misc,valid-type]
     """SafeLoader with exact numbers and YAML 1.2-style booleans."""
 
     yaml_implicit_resolvers = {
@@ -217,6 +218,7 @@ def load_text(text: str, file: str = "<input>") -> Document:
         except yaml.composer.ComposerError as exc:
             if "single document" in str(exc):  # libyaml puts it in exc.context
                 mark = exc.problem_mark
+                assert mark is not None
                 raise InputError([doc.problem_at(
                     "E106", mark.line + 1, mark.column + 1, "$",
                     "文件中有多个 YAML 文档（---）；一个文件只能有一个。",
@@ -341,6 +343,7 @@ def _check_depth(text: str, doc: Document) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     m = event.start_mark
+                    assert m is not None
                     raise InputError([doc.problem_at(
                         "E105", m.line + 1, m.column + 1, "$",
                         f"嵌套超过 {MAX_DEPTH} 层。", f"Nesting deeper than {MAX_DEPTH} levels.")])

@@ -92,10 +92,10 @@ _TYPE_ZH = {"string": "文字", "number": "数字", "integer": "整数", "boolea
             "array": "列表（每项以“- ”开头）", "object": "“字段: 值”的映射", "null": "空值"}
 
 
-def _type_zh(t) -> str:
+def _type_zh(t: object) -> str:
     if isinstance(t, list):
-        return "或".join(_TYPE_ZH.get(x, x) for x in t)
-    return _TYPE_ZH.get(t, str(t))
+        return "或".join(_TYPE_ZH.get(str(x), str(x)) for x in t)
+    return _TYPE_ZH.get(str(t), str(t))
 
 
 def _schema_problem(doc: Document, e) -> Problem:

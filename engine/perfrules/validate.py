@@ -162,7 +162,8 @@ class _PolicyBuilder:
             try:
                 formula, kind = expr.parse(pending[f.path], dict(types))
             except expr.ExprError as e:
-                self.err(e.code, f.path + ("formula",), f"事实“{key}”的公式：{e.zh}", e.en, **name_hints(e, types))
+                hint, hint_en = name_hints(e, types)
+                self.err(e.code, f.path + ("formula",), f"事实“{key}”的公式：{e.zh}", e.en, hint=hint, hint_en=hint_en)
                 continue
             if kind != f.expr_type:
                 self.err("E311", f.path + ("formula",), f"公式的结果是{_KIND_ZH[kind]}，但“{key}”声明为 {f.type}。",

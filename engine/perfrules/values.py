@@ -41,11 +41,11 @@ def coerce(decl: FactDecl, raw: object) -> Coerced:
 def _coerce_number(decl: FactDecl, raw):
     t = decl.type
     if type(raw) is int and t != "percent":          # the common case, without the checks below
-        value = Decimal(raw)
-        if -_MAX_INT < raw < _MAX_INT and (decl.min is None or value >= decl.min) and (decl.max is None or value <= decl.max):
-            return value, None
+        whole = Decimal(raw)
+        if -_MAX_INT < raw < _MAX_INT and (decl.min is None or whole >= decl.min) and (decl.max is None or whole <= decl.max):
+            return whole, None
     value, problem = _number(decl, raw)
-    if problem:
+    if problem or value is None:
         return None, problem
     if not value.is_finite() or abs(value) >= expr.MAX_ABS:
         return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")

@@ -70,14 +70,15 @@ def compile_policy(policy: Policy) -> Compiled:
     leaf_no = {leaf.id: i for i, leaf in enumerate(policy.leaves())}
     item_leaves: dict[int, tuple[int, str, str]] = {}
     rules: dict[str, object] = {}
+    pattern: list[Pattern]
     name = "perfrules_" + policy.sha256[:16]
     for rule in policy.rules:
         if isinstance(rule.when, ItemInInterval):
             k = leaf_no[rule.leaf]
             item_leaves[k] = (k, rule.when.items, rule.when.measure)
-            pattern = [{"t": "i"}, {"k": k}] + interval(rule.when.interval, "v")
+            pattern = [{"t": "i"}, {"k": k}, *interval(rule.when.interval, "v")]
         else:
-            pattern = [{"t": "d"}] + department_pattern(rule.when, code, types)
+            pattern = [{"t": "d"}, *department_pattern(rule.when, code, types)]
         rules[f"r{rule.index}"] = {"all": [{"m": {"$and": pattern}}]}
     return Compiled(policy, name, {name: rules}, codes, tuple(sorted(item_leaves.values())),
                     frozenset(r.index for r in policy.rules if r.on_items))
@@ -123,9 +124,9 @@ def interval(iv: Interval, field: str) -> list[Pattern]:
 
 # ---- conditions ------------------------------------------------------------------------------
 
-_FLIP = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
-_NEG = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
-_SYM = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_FLIP: dict[type, type] = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_NEG: dict[type, type] = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+_SYM: dict[type, str] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 
 def condition(formula: Formula, code: Mapping[str, str], types: Mapping[str, str]) -> Pattern:
@@ -149,8 +150,8 @@ def _cond(node: ast.AST, code: Mapping[str, str], types: Mapping[str, str], nega
     if isinstance(node, ast.Compare):
         parts = []
         left = node.left
-        for op, right in zip(node.ops, node.comparators):
-            parts.append(_compare(left, type(op), right, code, negate))
+        for cmp, right in zip(node.ops, node.comparators):
+            parts.append(_compare(left, type(cmp), right, code, negate))
             left = right
         if len(parts) == 1:
             return parts[0]

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import operator
 from decimal import Decimal
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import expr
 from ..methods.base import Firing
 from ..model import Compare, Department, Holds, InInterval, ItemInInterval, Policy, When
 from .base import in_order
 
-_OPS: dict[str, Callable[[object, object], bool]] = {
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 

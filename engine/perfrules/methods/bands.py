@@ -10,7 +10,7 @@ from typing import ClassVar, Mapping, Sequence
 
 from .. import expr
 from ..model import EngineError, InInterval, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import records, Built, Checks, Firing, Head, Scored, dec
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Bands:
         value = str(m["value"])
         f = c.numeric_fact(value, path + ("value",), "bands 的 value ")
         ivs, paths, templates = [], [], []
-        for i, b in enumerate(m["bands"]):  # type: ignore[arg-type]
+        for i, b in enumerate(records(m, "bands")):
             bp = path + ("bands", i)
             iv = c.interval(b["when"], bp + ("when",))
             ivs.append(iv)

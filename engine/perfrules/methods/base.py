@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, ClassVar, Mapping, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from .. import expr, template
 from ..model import NUMERIC_TYPES, FactDecl, Leaf, Params, Path, Rule, When
@@ -66,6 +66,14 @@ class Method(Protocol):
               values: Mapping[str, object], items: Mapping[str, list[dict[str, object]]]) -> Scored: ...
 
     def describe(self, leaf: Leaf, rule: Rule) -> str: ...
+
+
+def records(m: Mapping[str, object], key: str) -> list[dict[str, Any]]:
+    """A list of mappings in a method's document (bands, rules, items, tiers): the schema
+    has checked the shape."""
+    value = m.get(key, [])
+    assert isinstance(value, list)
+    return value
 
 
 def dec(x: object) -> Decimal:
@@ -156,7 +164,8 @@ class Checks:
         try:
             return expr.condition(text, self.types)
         except expr.ExprError as e:
-            self.err(e.code, path, f"扣分条件：{e.zh}", e.en, **name_hints(e, self.types))
+            hint, hint_en = name_hints(e, self.types)
+            self.err(e.code, path, f"扣分条件：{e.zh}", e.en, hint=hint, hint_en=hint_en)
             return None
 
     def template(self, text: str, path: Path, extra: frozenset[str]) -> None:
@@ -176,11 +185,11 @@ class Checks:
                          hint_en=did_you_mean(name, allowed, "en") or f"allowed: {', '.join(sorted(allowed))}")
 
 
-def name_hints(e: expr.ExprError, candidates: Mapping[str, object]) -> dict[str, str]:
-    """did-you-mean hints for an undeclared name in a formula (the name travels as data)."""
+def name_hints(e: expr.ExprError, candidates: Mapping[str, object]) -> tuple[str, str]:
+    """(zh, en) did-you-mean hints for an undeclared name in a formula (the name travels as data)."""
     if e.name is None:
-        return {}
-    return {"hint": did_you_mean(e.name, candidates) or "", "hint_en": did_you_mean(e.name, candidates, "en") or ""}
+        return "", ""
+    return did_you_mean(e.name, candidates) or "", did_you_mean(e.name, candidates, "en") or ""
 
 
 def reason_paths(built_rules: Sequence[Rule], m: Mapping[str, object], path: Path) -> list[tuple[str, Path]]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import ClassVar, Mapping, Sequence
 
 from ..model import Compare, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import records, Built, Checks, Firing, Head, Scored, dec
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Checklist:
     fields: ClassVar[frozenset[str]] = frozenset({"缺少项", "缺少个数"})
 
     def build(self, c: Checks, head: Head, m: Mapping[str, object], path: Path) -> Built:
-        for i, it in enumerate(m["items"]):  # type: ignore[arg-type]
+        for i, it in enumerate(records(m, "items")):
             ip = path + ("items", i)
             c.fact_of(it["fact"], ip + ("fact",), {"boolean"}, "清单项 ")
             deduct = dec(it["deduct"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping, Sequence
 
 from ..model import Holds, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import records, Built, Checks, Firing, Head, Scored, dec
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Deductions:
 
     def build(self, c: Checks, head: Head, m: Mapping[str, object], path: Path) -> Built:
         templates = []
-        for i, r in enumerate(m["rules"]):  # type: ignore[arg-type]
+        for i, r in enumerate(records(m, "rules")):
             rp = path + ("rules", i)
             cond = c.condition(r["when"], rp + ("when",))
             deduct = dec(r["deduct"])

@@ -11,7 +11,7 @@ from typing import ClassVar, Mapping, Sequence
 
 from .. import expr
 from ..model import Compare, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored
+from .base import records, Built, Checks, Firing, Head, Scored
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Manual:
         c.numeric_fact(score, path + ("score",), "manual 的 score ")
         c.fact_of(note, path + ("note",), {"text"}, "manual 的 note ")
         tiers: list[tuple[str, expr.Interval | None]] = []
-        for i, t in enumerate(m.get("tiers", [])):  # type: ignore[arg-type]
+        for i, t in enumerate(records(m, "tiers")):
             tiers.append((t["label"], c.interval(t["when"], path + ("tiers", i, "when"))))
         if tiers and all(iv for _, iv in tiers):
             c.bands([iv for _, iv in tiers], [path + ("tiers", i, "when") for i in range(len(tiers))],

@@ -11,7 +11,7 @@ from typing import ClassVar, Mapping, Sequence
 
 from ..model import ItemInInterval, Leaf, Params, Path, Rule
 from ..problems import did_you_mean
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import records, Built, Checks, Firing, Head, Scored, dec
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class PerItem:
                       f"item_label must be a text field of '{lst.key}'", hint=did_you_mean(str(label), lst.fields) or "",
                       hint_en=did_you_mean(str(label), lst.fields, "en") or "")
         ivs, paths, templates = [], [], []
-        for i, b in enumerate(m["bands"]):  # type: ignore[arg-type]
+        for i, b in enumerate(records(m, "bands")):
             bp = path + ("bands", i)
             iv = c.interval(b["when"], bp + ("when",))
             ivs.append(iv)

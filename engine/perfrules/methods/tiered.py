@@ -11,7 +11,7 @@ from typing import ClassVar, Mapping, Sequence
 from ..model import Compare, Leaf, Params, Path, Rule
 from ..problems import did_you_mean
 from .bands import one_of
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import records, Built, Checks, Firing, Head, Scored, dec
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Tiered:
         f = c.fact_of(choice, path + ("choice",), {"choice"}, "tiered 的 choice ")
         seen: set[str] = set()
         templates = []
-        for i, t in enumerate(m["tiers"]):  # type: ignore[arg-type]
+        for i, t in enumerate(records(m, "tiers")):
             tp = path + ("tiers", i)
             if f is not None and t["value"] not in f.options:
                 c.err("E204", tp + ("value",), f"档次“{t['value']}”不是事实“{f.key}”的选项。",
