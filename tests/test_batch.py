@@ -20,8 +20,9 @@ import pytest
 
 from conftest import PANYU_FACTS, ROOT
 
-from perfrules import batch
-from perfrules.batch import run_batch
+from perfrules.batch import progress, run_batch, workers, writers
+from perfrules.batch.plan import Outcome
+from perfrules.batch.summary import Summary
 from perfrules.pipeline import evaluate_file
 from perfrules.problems import InputError
 from perfrules.render.json import to_dict
@@ -136,13 +137,13 @@ def test_mixed_good_and_bad_inputs_are_scored_or_located(tmp_path):
 def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
     docs = departments(5)
     jsonl = write_jsonl(tmp_path / "d.jsonl", docs)
-    real = batch._outcome
+    real = workers._outcome
 
     def flaky(source, result):
         if source.endswith(":3"):
             raise RuntimeError("boom")
         return real(source, result)
-    monkeypatch.setattr(batch, "_outcome", flaky)
+    monkeypatch.setattr(workers, "_outcome", flaky)
     code, err = quiet(inputs=[jsonl], output=tmp_path / "o.jsonl")
     assert code == 1
     assert len(read_jsonl(tmp_path / "o.jsonl")) == 4
@@ -335,14 +336,14 @@ def test_failure_midway_leaves_no_output_and_no_temp_file(tmp_path, monkeypatch,
     outdir = tmp_path / "out"
     outdir.mkdir()
     out = outdir / f"result{suffix}"
-    real, seen = batch.Summary.add, []
+    real, seen = Summary.add, []
 
     def add(self, o):
         seen.append(o)
         if len(seen) == 50:                # after 49 rows have been written
             raise failure("injected")
         real(self, o)
-    monkeypatch.setattr(batch.Summary, "add", add)
+    monkeypatch.setattr(Summary, "add", add)
     with pytest.raises(InputError if failure is OSError else KeyboardInterrupt):
         run_batch([jsonl], output=out, stderr=io.StringIO())
     assert list(outdir.iterdir()) == []
@@ -355,7 +356,7 @@ def test_existing_output_is_kept_when_a_batch_fails(tmp_path, monkeypatch):
     out.write_text("yesterday's results", encoding="utf-8")
     def disk_full(self):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(batch._CsvWriter, "close", disk_full)
+    monkeypatch.setattr(writers._CsvWriter, "close", disk_full)
     with pytest.raises(InputError) as exc:
         run_batch([jsonl], output=out, stderr=io.StringIO())
     assert exc.value.problems[0].code == "E601"
@@ -393,9 +394,9 @@ def test_summary_statistics(corpus, tmp_path):
     folder, reference = corpus
     code, err = quiet(inputs=[folder], output=tmp_path / "o.jsonl")
     scores = [r.score for r in reference.values()]
-    s = batch.Summary()
+    s = Summary()
     for path, r in reference.items():
-        s.add(batch.Outcome(path, ok=True, score=str(r.score), grade=r.grade(), grades=("优", "良", "中", "差"),
+        s.add(Outcome(path, ok=True, score=str(r.score), grade=r.grade(), grades=("优", "良", "中", "差"),
                             deductions=tuple((d.indicator.id, d.indicator.name, str(d.deduction)) for d in r.deductions)))
     st = s.stats()
     assert st["min"] == min(scores) and st["max"] == max(scores)
@@ -413,7 +414,7 @@ def test_progress_bar_on_a_terminal(corpus, tmp_path, monkeypatch):
     class Tty(io.StringIO):
         def isatty(self):
             return True
-    monkeypatch.setattr(batch, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER", 0.0)
     err = Tty()
     code = run_batch([corpus[0]], output=tmp_path / "o.csv", stderr=err)
     assert code == 0
