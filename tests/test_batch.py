@@ -25,6 +25,7 @@ from perfrules.batch.plan import Outcome
 from perfrules.batch.summary import Summary
 from perfrules.pipeline import evaluate_file
 from perfrules.problems import InputError
+from perfrules.readers import Task
 from perfrules.render.json import to_dict
 
 POLICY = "guangzhou/panyu/2023"
@@ -148,6 +149,19 @@ def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
     assert code == 1
     assert len(read_jsonl(tmp_path / "o.jsonl")) == 4
     assert f"{jsonl}:3（测试部门00003）: 内部错误" in err and "RuntimeError: boom" in err
+
+
+def test_workers_return_data_not_rendered_output():
+    """An Outcome is plain, frozen, picklable data (it crosses processes); the JSON Lines
+    writer renders the row from render.json.to_dict."""
+    import dataclasses
+    import pickle
+    workers.init_worker(None, "zh", True, False)
+    (o,) = workers.run_chunk([Task("file", str(PANYU_FACTS))])
+    assert o.ok and o.row == to_dict(evaluate_file(PANYU_FACTS))
+    assert pickle.loads(pickle.dumps(o)) == o
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.score = "0"
 
 
 # ---- outputs round-trip ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What travels between the reading parent, the workers and the writers: readers.Task goes
 out in chunks, an Outcome comes back for each task; and how many tasks to expect.
 
-Both are small and picklable: they cross process boundaries under --jobs N.
+Both are small and picklable (they cross process boundaries under --jobs N), and an Outcome
+is plain data, so the writers and the summary need nothing from the engine.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ..readers import Inputs, Task
 CHUNK = 128                # departments per task sent to a worker process
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What a worker sends back for one department: enough for every output format and the summary."""
 
@@ -27,7 +28,7 @@ class Outcome:
     tops: tuple = ()           # (id, name, points lost) for each 一级 indicator
     deductions: tuple = ()     # (id, name, points lost) for each leaf indicator that lost points
     reasons: str = ""
-    json: str = ""             # the JSON Lines row (only when the output is JSON Lines)
+    row: dict | None = None    # render.json.to_dict(result) (only when the output is JSON Lines)
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault
 

@@ -2,13 +2,13 @@
 processes (--jobs N) or in-process (--jobs 1), and drive the process pool.
 
 Processes, not threads: durable_rules is neither thread-safe nor releases the GIL
-(tech/durable-and-peers.md §1.9). Each process compiles a policy once and keeps it.
+(tech/durable-and-peers.md §1.9). Each process compiles a policy once and keeps it. A worker
+returns plain data (Outcome), never rendered output: the parent's writers decide the format.
 This module is the batch's only contact with the engine's evaluation steps (the imports
 below), so that they can be repointed in one place.
 """
 from __future__ import annotations
 
-import json
 import signal
 from collections import deque
 from pathlib import Path
@@ -92,9 +92,6 @@ def _compiled_for(doc: Document):
 def _outcome(source: str, result) -> Outcome:
     lang = _SETTINGS["lang"]
     p = result.policy
-    js = ""
-    if _SETTINGS["json"]:
-        js = json.dumps({"source": source, **to_dict(result, lang)}, ensure_ascii=False, separators=(",", ":"))
     deductions = result.deductions
     return Outcome(
         source=source, department=result.department.name, ok=True, policy=p.id,
@@ -103,7 +100,7 @@ def _outcome(source: str, result) -> Outcome:
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
-        json=js)
+        row=to_dict(result, lang) if _SETTINGS["json"] else None)
 
 
 def drive(tasks: Iterable[readers.Task], jobs: int, init_args: tuple, handle: Callable[[Outcome], None]) -> None:

@@ -1,11 +1,15 @@
 """Output writers: one row per department evaluated, as CSV, JSON Lines or xlsx.
 
 The CSV and xlsx header (one column per 一级 indicator) comes from the first department's
-policy; a department under another policy is matched by indicator id. Spreadsheet text never becomes a formula (CSV/formula injection).
+policy; a department under another policy is matched by indicator id. A JSON Lines row is
+serialised here from the data a worker sent back (render.json.to_dict): workers return
+data, the format is the writer's business. Spreadsheet text never becomes a formula
+(CSV/formula injection).
 """
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -67,7 +71,8 @@ class _JsonlWriter(Writer):
         self.own = path is not None
 
     def write(self, o: Outcome) -> None:
-        self.f.write(o.json + "\n")     # each row names its own policy and indicators
+        # each row names its own policy and indicators; "source" first, as documented
+        self.f.write(json.dumps({"source": o.source, **o.row}, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.rows += 1
 
     def close(self) -> None:
