@@ -48,10 +48,11 @@ def finish(doc: Document, policy) -> None:
         csv.name_facts(doc, policy)
 
 
-def documents(path: str | Path) -> list[Document]:
-    """Every fact document one INPUT path holds (a folder: each fact file under it), for a
-    command that reads in one process. The first that cannot be read raises its InputError."""
-    return [read(t) for t in Inputs([Path(path)]).tasks()]
+def documents(path: str | Path, items: Path | None = None) -> list[Document]:
+    """Every fact document one INPUT path holds (a folder: each fact file under it; a CSV:
+    each row, with its --items records), for a command that reads in one process. The
+    first that cannot be read raises its located InputError."""
+    return [read(t) for t in Inputs([Path(path)], items).tasks()]
 
 
 def _is(check) -> bool:
