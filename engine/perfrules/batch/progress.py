@@ -11,9 +11,9 @@ from typing import Callable
 PROGRESS_AFTER = 1.0       # seconds before a progress bar appears (on a terminal only)
 
 
-class Progress:
-    """A rich progress bar on stderr, shown only on a terminal and only once the batch has
-    taken more than PROGRESS_AFTER seconds (short batches stay quiet)."""
+class ProgressBar:
+    """Counts departments as they are handed back; draws once it is due (see above).
+    `estimate` is called then, once: it may read every input to count lines."""
 
     def __init__(self, enabled: bool | None, estimate: Callable[[], int | None], lang: str, stream):
         self.stream = stream

@@ -19,7 +19,7 @@ from ..problems import InputError, Problem
 from ..readers import Inputs
 from . import workers
 from .plan import Outcome, estimate
-from .progress import Progress
+from .progress import ProgressBar
 from .summary import Summary
 from .writers import Writer, output_format, writer_for
 
@@ -35,7 +35,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     plan = Inputs(inputs, items, compiled)
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     summary = Summary(lang, verbose)
-    bar = Progress(progress, lambda: estimate(plan), lang, err)
+    bar = ProgressBar(progress, lambda: estimate(plan), lang, err)
     init_args = (policy, lang, fmt == ".jsonl")
 
     def run(writer: Writer) -> None:

@@ -1,8 +1,6 @@
-"""The summary a reviewer reads after a batch: counts, the score distribution, the grades,
-the most common deductions and every failure with its located error.
-
-Bounded memory whatever the number of departments: scores are counted by value (two
-decimals under the full score), deductions by indicator; only failures are kept whole.
+"""The summary a reviewer reads after a batch (on stderr): counts, the score distribution,
+the grades, the most common deductions and every failure with its located error. Fed one
+Outcome at a time, so it never holds the batch.
 """
 from __future__ import annotations
 

@@ -5,8 +5,9 @@
     .csv             readers.csv    one department a row (list facts from an --items CSV)
 
 Any other suffix is read as YAML, as `evaluate` reads it. Each reader is a module with the
-same few functions: tasks(path, items) yields a Task for each document, lazily; read(task)
-turns one Task into a load.Document; count(path) estimates the documents for a progress bar.
+same few names: KIND, the kind of its tasks; tasks(path, items) yields a Task for each
+document, lazily; read(task) turns one Task into a load.Document; count(path) estimates the
+documents, for a progress bar.
 
 Reading is split in two (Task, then Document) because a batch reads in two processes: the
 parent walks the inputs and sends small picklable tasks; a worker reads them into documents.
