@@ -6,7 +6,7 @@ and what batch evaluation costs in memory and start-up. One run, one generated d
 
 Figures (see README.md for what each one means and its target):
   (a) perfrules through the library path a batch uses, on one core; `perfrules batch` end
-      to end with --jobs 1 and --jobs 2 when engine/perfrules/batch.py exists;
+      to end with --jobs 1 and --jobs 2 when engine/perfrules/batch/ exists;
   (b) the plain-Python floor (plain.py), and whether it gives every department the same score;
   (c) zen-engine running the same policy as a decision graph (zen_graph.py), likewise checked;
   (d) peak RSS of a fresh process streaming a small and a large number of departments;
@@ -152,7 +152,7 @@ def perfrules_cmd() -> list[str]:
 
 def batch_available() -> bool:
     import perfrules
-    return (Path(perfrules.__file__).resolve().parent / "batch.py").exists()
+    return (Path(perfrules.__file__).resolve().parent / "batch" / "__init__.py").exists()
 
 
 def run_batch(path: Path, jobs: int, out_dir: Path) -> tuple[float | None, float, list[Decimal], str]:
@@ -350,7 +350,7 @@ def main(argv=None) -> int:
         for _ in range(rounds):
             caps.append(capacity(cap_n, args.seed))
         for key in ("batch1", "batch2", "batch_agree", "batch_ratio", "batch_cpu"):
-            say(key, "n/a", "skipped: engine/perfrules/batch.py does not exist yet")
+            say(key, "n/a", "skipped: engine/perfrules/batch/ does not exist yet")
         _summary.append((LABELS["batch_ratio"], "n/a", "target >= 1.7 (batch not written yet)"))
     else:
         with tempfile.TemporaryDirectory(prefix="perfrules-bench-") as tmp:

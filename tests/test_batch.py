@@ -1,7 +1,7 @@
 """perfrules batch: many departments, one row each, a summary, atomic output, --jobs.
 
 Scores in every output format are read back and compared with the single-file pipeline
-(`pipeline.evaluate_file` / `explain.evaluate`), so batch can never drift from `evaluate`.
+(`service.evaluate_file`), so batch can never drift from `evaluate`.
 """
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ import pytest
 
 from conftest import PANYU_FACTS, ROOT
 
-from perfrules import batch
-from perfrules.batch import run_batch
+from perfrules.batch import progress, run_batch, workers, writers
+from perfrules.batch.plan import Outcome
+from perfrules.batch.summary import Summary
 from perfrules.service import evaluate_file
 from perfrules.problems import InputError
+from perfrules.readers import Task
 from perfrules.render.json import to_dict
 
 POLICY = "guangzhou/panyu/2023"
@@ -136,17 +138,30 @@ def test_mixed_good_and_bad_inputs_are_scored_or_located(tmp_path):
 def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
     docs = departments(5)
     jsonl = write_jsonl(tmp_path / "d.jsonl", docs)
-    real = batch._outcome
+    real = workers._outcome
 
     def flaky(source, result):
         if source.endswith(":3"):
             raise RuntimeError("boom")
         return real(source, result)
-    monkeypatch.setattr(batch, "_outcome", flaky)
+    monkeypatch.setattr(workers, "_outcome", flaky)
     code, err = quiet(inputs=[jsonl], output=tmp_path / "o.jsonl")
     assert code == 1
     assert len(read_jsonl(tmp_path / "o.jsonl")) == 4
     assert f"{jsonl}:3（测试部门00003）: 内部错误" in err and "RuntimeError: boom" in err
+
+
+def test_workers_return_data_not_rendered_output():
+    """An Outcome is plain, frozen, picklable data (it crosses processes); the JSON Lines
+    writer renders the row from render.json.to_dict."""
+    import dataclasses
+    import pickle
+    workers.init_worker(None, "zh", True, False)
+    (o,) = workers.run_chunk([Task("file", str(PANYU_FACTS))])
+    assert o.ok and o.row == to_dict(evaluate_file(PANYU_FACTS))
+    assert pickle.loads(pickle.dumps(o)) == o
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.score = "0"
 
 
 # ---- outputs round-trip ---------------------------------------------------------------------
@@ -335,14 +350,14 @@ def test_failure_midway_leaves_no_output_and_no_temp_file(tmp_path, monkeypatch,
     outdir = tmp_path / "out"
     outdir.mkdir()
     out = outdir / f"result{suffix}"
-    real, seen = batch.Summary.add, []
+    real, seen = Summary.add, []
 
     def add(self, o):
         seen.append(o)
         if len(seen) == 50:                # after 49 rows have been written
             raise failure("injected")
         real(self, o)
-    monkeypatch.setattr(batch.Summary, "add", add)
+    monkeypatch.setattr(Summary, "add", add)
     with pytest.raises(InputError if failure is OSError else KeyboardInterrupt):
         run_batch([jsonl], output=out, stderr=io.StringIO())
     assert list(outdir.iterdir()) == []
@@ -355,7 +370,7 @@ def test_existing_output_is_kept_when_a_batch_fails(tmp_path, monkeypatch):
     out.write_text("yesterday's results", encoding="utf-8")
     def disk_full(self):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(batch._CsvWriter, "close", disk_full)
+    monkeypatch.setattr(writers._CsvWriter, "close", disk_full)
     with pytest.raises(InputError) as exc:
         run_batch([jsonl], output=out, stderr=io.StringIO())
     assert exc.value.problems[0].code == "E601"
@@ -393,9 +408,9 @@ def test_summary_statistics(corpus, tmp_path):
     folder, reference = corpus
     code, err = quiet(inputs=[folder], output=tmp_path / "o.jsonl")
     scores = [r.score for r in reference.values()]
-    s = batch.Summary()
+    s = Summary()
     for path, r in reference.items():
-        s.add(batch.Outcome(path, ok=True, score=str(r.score), grade=r.grade(), grades=("优", "良", "中", "差"),
+        s.add(Outcome(path, ok=True, score=str(r.score), grade=r.grade(), grades=("优", "良", "中", "差"),
                             deductions=tuple((d.indicator.id, d.indicator.name, str(d.deduction)) for d in r.deductions)))
     st = s.stats()
     assert st["min"] == min(scores) and st["max"] == max(scores)
@@ -413,7 +428,7 @@ def test_progress_bar_on_a_terminal(corpus, tmp_path, monkeypatch):
     class Tty(io.StringIO):
         def isatty(self):
             return True
-    monkeypatch.setattr(batch, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER", 0.0)
     err = Tty()
     code = run_batch([corpus[0]], output=tmp_path / "o.csv", stderr=err)
     assert code == 0

@@ -153,6 +153,24 @@ def test_output_to_a_missing_folder(tmp_path):
     assert "E601" in proc.stderr
 
 
+def test_output_gets_the_umask_mode_and_the_umask_is_never_set(tmp_path, monkeypatch):
+    """The temporary file is created with mode 0666 for the kernel to apply the umask:
+    setting the umask (even to read it) races with other threads."""
+    import os
+    from perfrules.output import write_atomic
+    before = os.umask(0o027)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(os, "umask", lambda mask: pytest.fail("os.umask called"))
+            target = tmp_path / "r.txt"
+            write_atomic(target, "结果")
+    finally:
+        os.umask(before)
+    assert target.read_text(encoding="utf-8") == "结果"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["r.txt"]
+
+
 # ---- validate and policies -----------------------------------------------------------------
 
 def shipped_policies() -> list[Path]:

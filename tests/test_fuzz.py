@@ -722,7 +722,7 @@ def problem_codes(text: str) -> list[str]:
 @FUZZ
 @example(case=(["evaluate", str(WORK / "cli" / "facts.yaml"), "-f", "json"], {"facts.yaml": LONG_POLICY_REF}))
 @example(case=(["test", "x" * 300], {}))                      # OSError in cases.find_case_files (fixed)
-@example(case=(["batch", "x" * 300 + ".yaml"], {}))           # OSError in batch._Inputs (fixed)
+@example(case=(["batch", "x" * 300 + ".yaml"], {}))           # OSError in readers.Inputs (fixed)
 @example(case=(["evaluate", "-p", "x" * 300, str(WORK / "cli" / "facts.yaml")], {"facts.yaml": LONG_POLICY_REF}))
 @given(case=cli_case())
 def test_fuzz_cli(case):

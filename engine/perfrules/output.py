@@ -1,8 +1,9 @@
 """Writing results: atomically (temp file + rename), so a failure never leaves half a file."""
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -30,15 +31,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     if not directory.is_dir():
         raise InputError([Problem("E601", f"输出目录不存在：{directory}", f"no such folder: {directory}", str(target))])
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        tmp = _create_beside(target, directory)
     except OSError as exc:
         raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror}", f"cannot write: {exc.strerror}", str(target))])
-    os.close(fd)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)     # mkstemp makes 0600; give the file the usual mode
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -46,3 +43,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         except OSError:
             pass
         raise
+
+
+def _create_beside(target: Path, directory: Path) -> Path:
+    """A new empty file with a random name in `directory`. Created with mode 0666 so the kernel
+    applies the umask (and any default ACL) itself, as for any new file: reading the umask
+    means setting it, which races with other threads. O_EXCL: never someone else's file."""
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = directory / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(directory))

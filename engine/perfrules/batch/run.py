@@ -1,0 +1,116 @@
+"""run_batch: check the inputs, evaluate every department, write the rows, print the summary.
+
+The inputs and the output format are checked before anything is evaluated (exit 2, no
+output file). The output goes to a temporary file renamed at the end (output.atomic_path),
+and SIGTERM ends the batch as Ctrl-C does, so a failed or interrupted batch leaves none.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..output import atomic_path
+from ..problems import InputError, Problem
+from ..readers import Inputs
+from . import workers
+from .plan import Outcome, estimate
+from .progress import ProgressBar
+from .summary import Summary
+from .writers import Writer, output_format, writer_for
+
+
+def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, output: Path | None = None,
+              items: Path | None = None, lang: str = "zh", verbose: bool = False, progress: bool | None = None,
+              stderr=None) -> int:
+    """Evaluate every department; write the rows; print the summary. Returns the exit code
+    (0 all evaluated, 1 some failed); raises InputError when the inputs cannot be read."""
+    err = stderr if stderr is not None else sys.stderr
+    fmt = output_format(output)
+    chosen = workers.load_ref(policy) if policy is not None else None
+    plan = Inputs(inputs, items, chosen)
+    jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    summary = Summary(lang, verbose)
+    bar = ProgressBar(progress, lambda: estimate(plan), lang, err)
+    init_args = (policy, lang, fmt == ".jsonl")
+
+    def run(writer: Writer) -> None:
+        def handle(o: Outcome) -> None:
+            summary.add(o)
+            if o.ok:
+                writer.write(o)
+            bar.tick()
+        try:
+            workers.drive(plan.tasks(), jobs, init_args, handle)
+        finally:
+            bar.close()
+        if summary.total == 0:
+            raise InputError([Problem("E602", "没有找到任何部门的事实（文件夹中没有 .yaml 文件，或文件是空的）。",
+                                      "no departments found in the inputs", ", ".join(str(p) for p in inputs))])
+        writer.close()
+
+    with _sigterm_exits():
+        writer = _write(fmt, output, lang, run)
+    summary.elapsed = time.monotonic() - summary.started
+    summary.warnings += _warnings(plan, writer, lang)
+    err.write(summary.render(jobs, str(output) if output is not None else None, writer.rows))
+    err.flush()
+    return 1 if summary.failed or plan.unused_items() else 0
+
+
+def _write(fmt: str, output: Path | None, lang: str, run) -> Writer:
+    """run(writer) on stdout, or on a temporary file renamed onto `output` if it succeeds."""
+    if output is None:
+        writer = writer_for(fmt, None, lang)
+        run(writer)
+        return writer
+    try:
+        with atomic_path(output) as tmp:
+            writer = writer_for(fmt, tmp, lang)
+            try:
+                run(writer)
+            except BaseException:
+                writer.abort()
+                raise
+    except OSError as exc:
+        raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror or exc}",
+                                  f"cannot write: {exc.strerror or exc}", str(output))])
+    return writer
+
+
+def _warnings(plan: Inputs, writer: Writer, lang: str) -> list[str]:
+    """Unused --items records, and departments under another policy than the first row's."""
+    out = []
+    for where, dept in plan.unused_items():
+        out.append(
+            f"  {where}: --items 中部门“{dept}”的记录没有用上：输入中没有这个部门（检查名称是否一致）。" if lang == "zh" else
+            f"  {where}: --items rows for '{dept}' were not used: no such department in the inputs")
+    if out:
+        out.insert(0, "未用上的 --items 记录：" if lang == "zh" else "Unused --items rows:")
+    if writer.other_policies:
+        out.append(
+            f"注意：有部门使用了 {', '.join(sorted(writer.other_policies))}，与第一行的 {writer.policy} 不同；"
+            "各一级指标扣分列按指标编号对应。" if lang == "zh" else
+            f"Note: some departments used {', '.join(sorted(writer.other_policies))}, not {writer.policy}; "
+            "the per-indicator columns are matched by indicator id.")
+    return out
+
+
+@contextmanager
+def _sigterm_exits():
+    """SIGTERM ends the batch like Ctrl-C does, so the temporary output is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -1,0 +1,137 @@
+"""The worker side of a batch: read, evaluate and explain chunks of departments, in worker
+processes (--jobs N) or in-process (--jobs 1), and drive the process pool.
+
+Processes, not threads: durable_rules is neither thread-safe nor releases the GIL
+(measured on durable_rules 2.0.28). Each process loads and prepares a policy once and keeps it. A worker
+returns plain data (Outcome), never rendered output: the parent's writers decide the format.
+This module is the batch's only contact with the engine: through service, like every
+front end.
+"""
+from __future__ import annotations
+
+import signal
+from collections import deque
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .. import readers
+from ..load import Document
+from ..problems import InputError
+from .plan import Outcome, chunks
+
+from .. import service
+from ..facts import read_department
+from ..model import Policy
+from ..render.json import money, name, reason_text, to_dict
+
+INFLIGHT_PER_JOB = 4       # chunks queued per worker: bounds memory, keeps workers busy
+
+_SETTINGS = {"policy": None, "lang": "zh", "json": False}
+_POLICIES: dict[tuple[str, str], Policy] = {}       # (policy reference, folder) -> Policy, per process
+
+
+def load_ref(policy_ref: str) -> Policy:
+    """The --policy; raises its located InputError."""
+    return service.policy(policy_ref)
+
+
+def init_worker(policy_ref: str | None, lang: str, want_json: bool, in_child: bool) -> None:
+    """Per process: remember the settings and compile the --policy once."""
+    if in_child:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
+    _SETTINGS.update(policy=policy_ref, lang=lang, json=want_json)
+    if policy_ref is not None:
+        try:
+            _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
+        except InputError:
+            pass    # the parent checked it; each department will report it if it is gone
+
+
+def run_chunk(tasks: list[readers.Task]) -> list[Outcome]:
+    return [_evaluate(t) for t in tasks]
+
+
+def _evaluate(task: readers.Task) -> Outcome:
+    doc = None
+    try:
+        doc = readers.read(task)
+        policy = _policy_for(doc)
+        readers.finish(doc, policy)
+        result = service.evaluate_department(policy, read_department(doc, policy))
+        return _outcome(task.source, result)
+    except InputError as exc:
+        return Outcome(task.source, _department_name(doc), problems=tuple(exc.problems))
+    except Exception as exc:  # noqa: BLE001 — one department's surprise must not stop the batch
+        return Outcome(task.source, _department_name(doc), internal=f"{type(exc).__name__}: {exc}")
+
+
+def _department_name(doc) -> str:
+    data = getattr(doc, "data", None)
+    dept = data.get("department") if isinstance(data, dict) else None
+    return dept if isinstance(dept, str) else ""
+
+
+def _policy_for(doc: Document) -> Policy:
+    """service.policy_for, remembered per (reference, folder) so that 10,000 rows naming the
+    same policy resolve and stat it once."""
+    ref = _SETTINGS["policy"]
+    if ref is not None:
+        key = ("--policy", ref)
+    else:
+        own = doc.data.get("policy") if isinstance(doc.data, dict) else None
+        if not isinstance(own, str):
+            return service.policy_for(doc, None)        # raises the located problem
+        key = (own, str(Path(doc.file).parent))
+    policy = _POLICIES.get(key)
+    if policy is None:
+        policy = _POLICIES[key] = service.policy_for(doc, ref)
+    return policy
+
+
+def _outcome(source: str, result) -> Outcome:
+    lang = _SETTINGS["lang"]
+    p = result.policy
+    deductions = result.deductions
+    return Outcome(
+        source=source, department=result.department.name, ok=True, policy=p.id,
+        score=money(result.score), grade=result.grade(lang),
+        grades=tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in p.grades),
+        tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
+        deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
+        reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
+        row=to_dict(result, lang) if _SETTINGS["json"] else None)
+
+
+def drive(tasks: Iterable[readers.Task], jobs: int, init_args: tuple, handle: Callable[[Outcome], None]) -> None:
+    """Evaluate every task and hand each Outcome to `handle`, in input order."""
+    if jobs <= 1:
+        init_worker(*init_args, False)
+        for chunk in chunks(tasks):
+            for o in run_chunk(chunk):
+                handle(o)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # forkserver, not fork: the parent may hold rich's refresh thread. The server process
+    # imports the engine once (this module imports all of it), so each worker starts as a
+    # cheap fork of it instead of a new interpreter importing everything again (spawn); it
+    # never holds durable's C state.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
+                             initargs=init_args + (True,)) as pool:
+        pending: deque = deque()
+        try:
+            for chunk in chunks(tasks):
+                pending.append(pool.submit(run_chunk, chunk))
+                while pending and (len(pending) >= jobs * INFLIGHT_PER_JOB or pending[0].done()):
+                    for o in pending.popleft().result():
+                        handle(o)
+            while pending:
+                for o in pending.popleft().result():
+                    handle(o)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise

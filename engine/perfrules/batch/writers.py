@@ -1,0 +1,182 @@
+"""Output writers: one row per department evaluated, as CSV, JSON Lines or xlsx.
+
+The CSV and xlsx header (one column per 一级 indicator) comes from the first department's
+policy; a department under another policy is matched by indicator id. A JSON Lines row is
+serialised here from the data a worker sent back (render.json.to_dict): workers return
+data, the format is the writer's business. Spreadsheet text never becomes a formula
+(CSV/formula injection).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from ..problems import InputError, Problem
+from .plan import Outcome
+
+OUTPUT_SUFFIXES = (".csv", ".jsonl", ".xlsx")
+
+
+class Writer:
+    """One row per department evaluated; the header comes from the first one's policy."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.tops: list[tuple[str, str]] | None = None
+        self.policy = ""
+        self.other_policies: set[str] = set()
+        self.rows = 0
+
+    def header(self) -> list[str]:
+        if self.lang == "zh":
+            base = ["来源", "部门", "评分办法", "得分", "等级"]
+            return base + [f"{i} {n}扣分" for i, n in self.tops or ()] + ["扣分原因"]
+        base = ["source", "department", "policy", "score", "grade"]
+        return base + [f"{i} {n} (lost)" for i, n in self.tops or ()] + ["deduction reasons"]
+
+    def cells(self, o: Outcome) -> list:
+        if self.tops is None:
+            self.tops = [(i, n) for i, n, _ in o.tops]
+            self.policy = o.policy
+            self._begin()
+        elif o.policy != self.policy:
+            self.other_policies.add(o.policy)
+        lost = {i: x for i, _, x in o.tops}
+        return [o.source, o.department, o.policy, o.score, o.grade] + [lost.get(i, "") for i, _ in self.tops] + [o.reasons]
+
+    def write(self, o: Outcome) -> None:
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.tops is None:
+            self._begin()
+
+    def abort(self) -> None:
+        """The batch failed: release the file (the caller removes it)."""
+        f = getattr(self, "f", None)
+        if f is not None and f is not sys.stdout and not f.closed:
+            f.close()
+
+
+class _JsonlWriter(Writer):
+    def __init__(self, path: Path | None, lang: str):
+        super().__init__(lang)
+        self.f = open(path, "w", encoding="utf-8", newline="\n") if path is not None else sys.stdout
+        self.own = path is not None
+
+    def write(self, o: Outcome) -> None:
+        # each row names its own policy and indicators; "source" first, as documented
+        self.f.write(json.dumps({"source": o.source, **o.row}, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        if self.own:
+            self.f.close()
+        else:
+            self.f.flush()
+
+
+class _CsvWriter(Writer):
+    """UTF-8 with a BOM, so that Excel and WPS open the Chinese text correctly."""
+
+    def __init__(self, path: Path, lang: str):
+        super().__init__(lang)
+        self.f = open(path, "w", encoding="utf-8-sig", newline="")
+        self.w = csv.writer(self.f)
+
+    def _begin(self) -> None:
+        self.w.writerow(self.header())
+
+    def write(self, o: Outcome) -> None:
+        self.w.writerow([_inert(c) for c in self.cells(o)])
+        self.rows += 1
+
+    def close(self) -> None:
+        super().close()
+        self.f.close()
+
+
+def _inert(cell):
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
+class _XlsxWriter(Writer):
+    """openpyxl in write-only mode: rows are streamed to disk, not held in memory."""
+
+    def __init__(self, path: Path, lang: str):
+        super().__init__(lang)
+        from openpyxl import Workbook
+        self.path = path
+        self.wb = Workbook(write_only=True)
+        self.ws = self.wb.create_sheet("评分结果" if lang == "zh" else "Results")
+
+    def _begin(self) -> None:
+        from openpyxl.utils import get_column_letter
+        header = self.header()
+        widths = [40, 36, 22, 9, 8] + [14] * len(self.tops or ()) + [100]
+        for n, w in enumerate(widths[:len(header)], 1):
+            self.ws.column_dimensions[get_column_letter(n)].width = w
+        self.ws.freeze_panes = "C2"
+        self.ws.append(header)
+
+    def write(self, o: Outcome) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        row = self.cells(o)
+        numbers = {3, *range(5, 5 + len(self.tops))}   # the score and the points lost per indicator
+        out = []
+        for n, value in enumerate(row):
+            if n in numbers and value != "":
+                cell = WriteOnlyCell(self.ws, value=Decimal(value))
+                cell.number_format = "0.00"
+            else:
+                cell = WriteOnlyCell(self.ws, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"     # text stays text: a name starting with "=" is no formula
+            out.append(cell)
+        self.ws.append(out)
+        self.rows += 1
+
+    def close(self) -> None:
+        super().close()
+        self.wb.save(self.path)
+
+    def abort(self) -> None:
+        try:     # finish and remove openpyxl's own temporary sheet file
+            if getattr(self.ws, "_writer", None) is not None:
+                self.ws.close()
+                self.ws._writer.cleanup()
+        except Exception:  # noqa: BLE001 — openpyxl also removes it at exit
+            pass
+
+
+def writer_for(fmt: str, path: Path | None, lang: str) -> Writer:
+    if fmt == ".csv":
+        return _CsvWriter(path, lang)
+    if fmt == ".xlsx":
+        return _XlsxWriter(path, lang)
+    return _JsonlWriter(path, lang)
+
+
+def output_format(output: Path | None) -> str:
+    if output is None:
+        return ".jsonl"
+    suffix = Path(output).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise InputError([Problem("E602", f"不支持的输出格式“{suffix or Path(output).name}”：--output 应以 .csv、.jsonl 或 .xlsx 结尾。",
+                                  f"unsupported output '{suffix}': use .csv, .jsonl or .xlsx", str(output))])
+    if suffix == ".xlsx":
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise InputError([Problem("E602", "写 .xlsx 需要 openpyxl：pip install 'perfrules[xlsx]'。",
+                                      "writing .xlsx needs openpyxl: pip install 'perfrules[xlsx]'", str(output))])
+    return suffix
