@@ -24,7 +24,7 @@ from perfrules import batch
 from perfrules.batch import run_batch
 from perfrules.pipeline import evaluate_file
 from perfrules.problems import InputError
-from perfrules.render.json import to_dict
+from perfrules.report.json import to_dict
 
 POLICY = "guangzhou/panyu/2023"
 

@@ -7,6 +7,6 @@ The pipeline, one module per step:
     compile.py   policy -> one durable_rules ruleset
     evaluate.py  run a department in its own session; collect what fired
     score.py     points, deductions and reasons from what fired (explain)
-    render/      text, json and markdown reports
+    report/      every report (text, JSON, Markdown), one reporter per report and format
 """
 __version__ = "0.1.0"

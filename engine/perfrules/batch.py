@@ -22,7 +22,7 @@ Each department is read with facts.read_department, evaluated and explained with
 pipeline. One bad department never stops the batch: it is listed in the summary with its
 located error. The output (--output FILE, by suffix: .csv, .jsonl or .xlsx; JSON Lines on
 stdout without --output) has one row per department evaluated, in input order; a JSON Lines
-row is render.json.to_dict(result) plus "source". Rows are written as they come and inputs
+row is report.json.to_dict(result) plus "source". Rows are written as they come and inputs
 are read lazily, so memory does not grow with the number of departments (the --items file
 is the exception: it is indexed by department up front). The output is written to a temporary
 file renamed at the end: a failed or interrupted batch leaves no output file.
@@ -187,7 +187,8 @@ def _compiled_for(doc: Document):
 
 
 def _outcome(source: str, result) -> Outcome:
-    from .render.json import money, name, reason_text, to_dict
+    from .report.json import to_dict
+    from .report.present import money, name, reason_text
     lang = _SETTINGS["lang"]
     p = result.policy
     js = ""
@@ -961,7 +962,7 @@ def _drive(inputs: _Inputs, jobs: int, init_args: tuple, handle) -> None:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["perfrules.batch", "perfrules.pipeline", "perfrules.render.json"])
+        ctx.set_forkserver_preload(["perfrules.batch", "perfrules.pipeline", "perfrules.report.json"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=init_args + (True,)) as pool:
         pending: deque = deque()

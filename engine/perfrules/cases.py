@@ -3,7 +3,8 @@
 `rules/…/2023.cases.yaml` holds named cases: facts (inline over an optional base fact file)
 and what the policy must give for them: score, grade, the exact set of deductions, reason
 fragments, or the error code a bad fact must raise. `perfrules test` runs them and reports
-which rules (bands, checklist items, tiers, conditions) no case ever made fire.
+which rules (bands, checklist items, tiers, conditions) no case ever made fire; the report
+itself is report/cases.py.
 """
 from __future__ import annotations
 
@@ -55,6 +56,21 @@ class FileReport:
     def uncovered(self) -> list:
         fired = set().union(*(r.fired for r in self.results)) if self.results else set()
         return [r for r in self.policy.rules if r.index not in fired]
+
+
+@dataclass
+class Suite:
+    """Every case file run: the reports of those that ran, the problems of those that could not."""
+    reports: list[FileReport]
+    errors: list[Problem]                # of the case files that could not run
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.reports)
+
+    @property
+    def total(self) -> int:
+        return sum(len(r.results) for r in self.reports)
 
 
 def load_cases(path) -> CaseFile:
@@ -126,6 +142,18 @@ def run_file(path) -> FileReport:
     return FileReport(cf, results, compiled.policy)
 
 
+def run_all(files, verbose: bool = False) -> Suite:
+    """Run every case file; one that cannot run adds its problems (the first only, unless
+    verbose) instead of stopping the others."""
+    reports, errors = [], []
+    for f in files:
+        try:
+            reports.append(run_file(f))
+        except InputError as exc:
+            errors.extend(exc.problems if verbose else exc.problems[:1])
+    return Suite(reports, errors)
+
+
 def _num(x) -> Decimal:
     return expr.round2(Decimal(str(x)))
 
@@ -193,30 +221,3 @@ def _exists(check) -> bool:
 
 def _cases_for(policy_path: Path) -> str:
     return str(policy_path.with_name(policy_path.stem + ".cases.yaml"))
-
-
-def render_report(reports: list[FileReport], errors: list[Problem], lang: str = "zh", verbose: bool = False) -> str:
-    from .problems import render_all
-    zh = lang == "zh"
-    lines = []
-    total = passed = 0
-    for rep in reports:
-        lines.append(f"{rep.cases.file}（{'评分办法' if zh else 'policy'} {rep.policy.id}）")
-        for r in rep.results:
-            lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
-            for d in r.diffs:
-                lines.append(f"        {d}")
-        total += len(rep.results)
-        passed += rep.passed
-        n_rules = len(rep.policy.rules)
-        missing = rep.uncovered()
-        covered = n_rules - len(missing)
-        pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
-        lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
-        for r in missing:
-            lines.append(f"    {'未覆盖' if zh else 'not exercised'}：{describe(r)}")
-        lines.append("")
-    for p in errors:
-        lines.append(render_all([p], lang, verbose))
-    lines.append(f"PASS: {passed}/{total}")
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,51 @@
+"""The `perfrules test` report: PASS/FAIL per case with what differed, `PASS: n/m`, and for each
+policy the share of its rules some case made fire, with the rules none did.
+
+Text goes to stdout whole, the problems of case files that could not run included, so a
+CI log shows everything in order. JSON: schemas/test.schema.json.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, BinaryIO
+
+from ..cases import describe
+from ..problems import render_all
+from .present import dump_json, dump_lines
+
+if TYPE_CHECKING:
+    from ..cases import FileReport, Suite
+
+
+def _file_lines(rep: FileReport, lang: str) -> list[str]:
+    zh = lang == "zh"
+    lines = [f"{rep.cases.file}（{'评分办法' if zh else 'policy'} {rep.policy.id}）"]
+    for r in rep.results:
+        lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
+        lines += [f"        {d}" for d in r.diffs]
+    n_rules = len(rep.policy.rules)
+    missing = rep.uncovered()
+    covered = n_rules - len(missing)
+    pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
+    lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
+    lines += [f"    {'未覆盖' if zh else 'not exercised'}：{describe(r)}" for r in missing]
+    return lines
+
+
+def write_text(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
+    lines = []
+    for rep in suite.reports:
+        lines += _file_lines(rep, lang)
+        lines.append("")
+    lines += [render_all([p], lang, verbose) for p in suite.errors]
+    lines += [f"PASS: {suite.passed}/{suite.total}", ""]     # the report has always ended in an empty line
+    dump_lines(stream, lines)
+
+
+def write_json(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
+    dump_json(stream, {
+        "passed": suite.passed, "total": suite.total,
+        "files": [{"file": str(r.cases.file), "policy": r.policy.id,
+                   "cases": [{"name": c.case.name, "ok": c.ok, "diffs": c.diffs} for c in r.results],
+                   "rules": len(r.policy.rules), "uncovered": [describe(x) for x in r.uncovered()]}
+                  for r in suite.reports],
+        "problems": [p.as_dict(lang) for p in suite.errors]})
