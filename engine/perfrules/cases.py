@@ -35,11 +35,21 @@ class CaseFile:
     doc: Document
 
 
+@dataclass(frozen=True)
+class Diff:
+    """One way a case's outcome differs from what it expects, in Chinese and English."""
+    message: str
+    message_en: str
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message if lang == "zh" else self.message_en
+
+
 @dataclass
 class CaseResult:
     case: Case
     ok: bool
-    diffs: list[str] = field(default_factory=list)
+    diffs: list[Diff] = field(default_factory=list)
     fired: set[int] = field(default_factory=set)
 
 
@@ -135,7 +145,9 @@ def run_file(path) -> FileReport:
             if want.get("error") in codes:
                 results.append(CaseResult(case, True))
             else:
-                results.append(CaseResult(case, False, [f"事实被拒绝：[{exc.problems[0].code}] {exc.problems[0].message}"]))
+                p = exc.problems[0]
+                results.append(CaseResult(case, False, [Diff(f"事实被拒绝：[{p.code}] {p.message}",
+                                                             f"facts refused: [{p.code}] {p.text('en')}")]))
             continue
         results.append(CaseResult(case, True, fired=result.fired) if not (diffs := _compare(want, result))
                        else CaseResult(case, False, diffs, result.fired))
@@ -158,14 +170,17 @@ def _num(x) -> Decimal:
     return expr.round2(Decimal(str(x)))
 
 
-def _compare(want: dict, result) -> list[str]:
+def _compare(want: dict, result) -> list[Diff]:
     diffs = []
     if "error" in want:
-        diffs.append(f"期望事实被拒绝（{want['error']}），实际得分 {result.score}")
+        diffs.append(Diff(f"期望事实被拒绝（{want['error']}），实际得分 {result.score}",
+                          f"expected the facts to be refused ({want['error']}), got score {result.score}"))
     if "score" in want and _num(want["score"]) != result.score:
-        diffs.append(f"得分：期望 {_num(want['score'])}，实际 {result.score}")
+        diffs.append(Diff(f"得分：期望 {_num(want['score'])}，实际 {result.score}",
+                          f"score: expected {_num(want['score'])}, got {result.score}"))
     if "grade" in want and want["grade"] != result.grade():
-        diffs.append(f"等级：期望 {want['grade']}，实际 {result.grade()}")
+        diffs.append(Diff(f"等级：期望 {want['grade']}，实际 {result.grade()}",
+                          f"grade: expected {want['grade']}, got {result.grade()}"))
     got = {d.indicator.id: d for d in result.deductions}
     if "deductions" in want:
         expected = {str(k): _num(v) for k, v in (want["deductions"] or {}).items()}
@@ -173,18 +188,33 @@ def _compare(want: dict, result) -> list[str]:
             e = expected.get(ind, Decimal("0.00"))
             g = got[ind].deduction if ind in got else Decimal("0.00")
             if e != g:
-                diffs.append(f"扣分 {ind}：期望 {e if e else '无'}，实际 {g if g else '无'}"
-                             + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""))
+                diffs.append(Diff(f"扣分 {ind}：期望 {e if e else '无'}，实际 {g if g else '无'}"
+                                  + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""),
+                                  f"deduction {ind}: expected {e if e else 'none'}, got {g if g else 'none'}"
+                                  + (f" ({'; '.join(got[ind].reasons_en)})" if ind in got else "")))
     for ind, fragment in (want.get("reasons") or {}).items():
         text = "；".join(got[ind].reasons) if ind in got else ""
-        if str(fragment) not in text:
-            diffs.append(f"扣分原因 {ind}：应包含“{fragment}”，实际“{text or '（无扣分）'}”")
+        if str(fragment) not in text:      # the fragment is Chinese: it is matched, and shown, against the Chinese reasons
+            diffs.append(Diff(f"扣分原因 {ind}：应包含“{fragment}”，实际“{text or '（无扣分）'}”",
+                              f"reason {ind}: should contain \"{fragment}\", got \"{text or '(no deduction)'}\""))
     return diffs
 
 
-def describe(rule) -> str:
+def describe(rule, lang: str = "zh") -> str:
     """A rule as staff would name it in a coverage report."""
     ind, kind = rule.indicator, rule.indicator.method.kind
+    if lang == "en":
+        head = f"{ind.id} {ind.name_en or ind.name}"
+        if rule.interval is not None:
+            return f"{head}: interval {rule.interval.text}"
+        if kind == "checklist":
+            return f"{head}: missing \"{rule.label_en or rule.label}\""
+        if kind == "tiered":
+            return f"{head}: tier \"{rule.value}\""
+        if kind == "deductions":
+            return f"{head}: condition {rule.condition.text}"
+        return {"proportional": f"{head}: below full marks", "per_unit": f"{head}: deduction beyond the limit",
+                "manual": f"{head}: manual score below full marks"}.get(kind, head)
     head = f"{ind.id} {ind.name}"
     if rule.interval is not None:
         return f"{head}：区间 {rule.interval.text}"

@@ -20,9 +20,9 @@ KINDS_ZH = {"total": "得分不符", "not_due": "多扣分", "not_claimed": "漏
 
 def _entry_lines(entry: Audited, lang: str) -> list[str]:
     zh, found, result = lang == "zh", entry.found, entry.result
-    head = f"{entry.file}：{result.department.name}"
+    head = f"{entry.file}：{result.department.name}" if zh else f"{entry.file}: {result.department.name}"
     if not found:
-        return [f"{head} — {'核对无误' if zh else 'agrees'}（{'得分' if zh else 'score'} {result.score}）"]
+        return [f"{head} — 核对无误（得分 {result.score}）" if zh else f"{head} — agrees (score {result.score})"]
     lines = [f"{head} — 发现 {len(found)} 处不符" if zh else f"{head} — found {len(found)} discrepancies"]
     lines += [f"  [{KINDS_ZH[d.kind] if zh else d.kind}] {d.text(lang)}" for d in found]
     return lines

@@ -18,16 +18,20 @@ if TYPE_CHECKING:
 
 def _file_lines(rep: FileReport, lang: str) -> list[str]:
     zh = lang == "zh"
-    lines = [f"{rep.cases.file}（{'评分办法' if zh else 'policy'} {rep.policy.id}）"]
+    lines = [f"{rep.cases.file}（评分办法 {rep.policy.id}）" if zh else f"{rep.cases.file} (policy {rep.policy.id})"]
     for r in rep.results:
         lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
-        lines += [f"        {d}" for d in r.diffs]
+        lines += [f"        {d.text(lang)}" for d in r.diffs]
     n_rules = len(rep.policy.rules)
     missing = rep.uncovered()
     covered = n_rules - len(missing)
     pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
-    lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
-    lines += [f"    {'未覆盖' if zh else 'not exercised'}：{describe(r)}" for r in missing]
+    if zh:
+        lines.append(f"  规则覆盖：{covered}/{n_rules}（{pct}）")
+        lines += [f"    未覆盖：{describe(r, lang)}" for r in missing]
+    else:
+        lines.append(f"  rule coverage: {covered}/{n_rules} ({pct})")
+        lines += [f"    not exercised: {describe(r, lang)}" for r in missing]
     return lines
 
 
@@ -45,7 +49,7 @@ def write_json(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: boo
     dump_json(stream, {
         "passed": suite.passed, "total": suite.total,
         "files": [{"file": str(r.cases.file), "policy": r.policy.id,
-                   "cases": [{"name": c.case.name, "ok": c.ok, "diffs": c.diffs} for c in r.results],
-                   "rules": len(r.policy.rules), "uncovered": [describe(x) for x in r.uncovered()]}
+                   "cases": [{"name": c.case.name, "ok": c.ok, "diffs": [d.text(lang) for d in c.diffs]} for c in r.results],
+                   "rules": len(r.policy.rules), "uncovered": [describe(x, lang) for x in r.uncovered()]}
                   for r in suite.reports],
         "problems": [p.as_dict(lang) for p in suite.errors]})

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _row(entry: ShippedPolicy, lang: str) -> dict:
     p = entry.policy
     if p is None:
-        return {"id": entry.id, "error": entry.problem.message}
+        return {"id": entry.id, "error": entry.problem.text(lang)}
     leaves = p.leaves()
     return {"id": p.id, "title": title(p, lang), "year": p.year, "version": p.version, "indicators": len(leaves),
             "provisional": sum(1 for x in leaves if x.confidence == "provisional"), "file": str(entry.file)}
@@ -25,7 +25,7 @@ def _row(entry: ShippedPolicy, lang: str) -> dict:
 
 def _line(r: dict, lang: str) -> str:
     if "error" in r:
-        return f"{r['id']}  ！{r['error']}"
+        return f"{r['id']}  ！{r['error']}" if lang == "zh" else f"{r['id']}  ! {r['error']}"
     if lang == "zh":
         return (f"{r['id']}  {r['title']}（{r['year']} 年度，版本 {r['version']}，{r['indicators']} 个指标，"
                 f"其中暂定 {r['provisional']} 个）")
