@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES, PANYU_FACTS, PANYU_POLICY, ROOT, RULES
 from perfrules.cli import app
-from perfrules.report import REPORTERS
+from perfrules.report import REPORTERS, reporter
 
 SCHEMAS = ROOT / "schemas"
 # report -> its schema; a report with a json reporter must be here
@@ -35,6 +35,13 @@ def _json(*args, code: int | None = 0):
     if code is not None:
         assert result.exit_code == code, result.stdout + result.stderr
     return result
+
+
+def test_every_reporter_in_the_registry_exists():
+    for report, formats in REPORTERS.items():
+        for fmt in formats:
+            assert callable(reporter(report, fmt)), (report, fmt)
+    assert reporter("validate", "markdown") is reporter("validate", "text")     # a format a report lacks: text
 
 
 def test_every_json_report_has_a_schema():

@@ -40,7 +40,7 @@ class ShippedPolicy:
     problem: Problem | None = None
 
 
-def file_kind(doc, path: Path) -> str:
+def _kind(doc, path: Path) -> str:
     if path.name.endswith(".cases.yaml") or path.parent.name.endswith(".cases"):
         return "cases"
     if isinstance(doc.data, dict) and "indicators" in doc.data:
@@ -55,7 +55,7 @@ def check_file(path: Path, policy_ref: str | None = None) -> FileCheck:
     from .validate import policy_from_document
     try:
         doc = load_file(path)
-        kind = file_kind(doc, path)
+        kind = _kind(doc, path)
         if kind == "policy":
             p = policy_from_document(doc)
             return FileCheck(str(path), kind, policy=p.id, indicators=len(p.leaves()), rules=len(p.rules))
