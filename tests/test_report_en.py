@@ -140,3 +140,41 @@ def test_policies_with_one_that_does_not_load(monkeypatch, tmp_path, fmt):
         assert out.startswith("test/broken/2023  ! YAML syntax error")
     else:
         assert json.loads(out)[0]["error"].startswith("YAML syntax error")
+
+
+def test_internal_error_in_english(monkeypatch, tmp_path, capsys):
+    """main() writes its own last-resort lines; with --lang en they are English too."""
+    import sys
+    import tempfile
+
+    import perfrules.cli
+    import perfrules.pipeline
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(perfrules.pipeline, "evaluate_file", boom)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", "f.yaml", "--lang", "en"])
+    with pytest.raises(SystemExit) as exc:
+        perfrules.cli.main()
+    assert exc.value.code == 3
+    err = capsys.readouterr().err
+    (log,) = tmp_path.glob("perfrules-error-*.log")
+    assert err == (f"perfrules internal error (not a problem with your input): RuntimeError. "
+                   f"The details are in {log}; please send that file to the maintainers.\n")
+
+
+def test_interrupted_in_english(monkeypatch, capsys):
+    import sys
+
+    import perfrules.cli
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(perfrules.cli, "app", interrupt)
+    monkeypatch.setattr(sys, "argv", ["perfrules", "test", "--lang=en"])
+    with pytest.raises(SystemExit) as exc:
+        perfrules.cli.main()
+    assert exc.value.code == 130 and capsys.readouterr().err == "Interrupted.\n"

@@ -184,7 +184,7 @@ def batch(
     raise typer.Exit(code)
 
 
-def _crash(exc: BaseException) -> int:
+def _crash(exc: BaseException, lang: str = "zh") -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile
     import time
@@ -194,24 +194,37 @@ def _crash(exc: BaseException) -> int:
         log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         where = str(log)
     except OSError:
-        where = "（无法写入日志）"
-    sys.stderr.write(f"perfrules 内部错误（不是您输入的问题）：{type(exc).__name__}。详细信息已写入 {where}，请把该文件发给维护人员。\n")
+        where = "（无法写入日志）" if lang == "zh" else "(the log could not be written)"
+    if lang == "zh":
+        sys.stderr.write(f"perfrules 内部错误（不是您输入的问题）：{type(exc).__name__}。详细信息已写入 {where}，请把该文件发给维护人员。\n")
+    else:
+        sys.stderr.write(f"perfrules internal error (not a problem with your input): {type(exc).__name__}. "
+                         f"The details are in {where}; please send that file to the maintainers.\n")
     return 3
 
 
+def _argv_lang(argv: list[str]) -> str:
+    """--lang from the command line, for what main() prints once the command itself has failed."""
+    for i, arg in enumerate(argv):
+        if (arg == "--lang" and argv[i + 1:i + 2] == ["en"]) or arg == "--lang=en":
+            return "en"
+    return "zh"
+
+
 def main() -> None:
+    lang = _argv_lang(sys.argv)
     try:
         app()
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        sys.stderr.write("已中断。\n")
+        sys.stderr.write("已中断。\n" if lang == "zh" else "Interrupted.\n")
         sys.exit(130)
     except InputError as exc:          # a problem found outside a command's own handling
-        sys.stderr.write(render_all(exc.problems) + "\n")
+        sys.stderr.write(render_all(exc.problems, lang) + "\n")
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 — the last line of defence
-        sys.exit(_crash(exc))
+        sys.exit(_crash(exc, lang))
 
 
 if __name__ == "__main__":
