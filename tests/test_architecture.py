@@ -33,7 +33,9 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            targets = [target] + [f"{target}.{a.name}" for a in node.names]
+            subs = [f"{target}.{a.name}" for a in node.names]
+            # `from . import workers` needs the module workers; `from .x import y` needs x
+            targets = subs if all(t in modules for t in subs) else [target] + subs
         elif isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         found.update(t for t in targets if t in modules and t != name)

@@ -26,7 +26,7 @@ from perfrules.batch.summary import Summary
 from perfrules.service import evaluate_file
 from perfrules.problems import InputError
 from perfrules.readers import Task
-from perfrules.render.json import to_dict
+from perfrules.report.json import to_dict
 
 POLICY = "guangzhou/panyu/2023"
 
@@ -153,7 +153,7 @@ def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
 
 def test_workers_return_data_not_rendered_output():
     """An Outcome is plain, frozen, picklable data (it crosses processes); the JSON Lines
-    writer renders the row from render.json.to_dict."""
+    writer renders the row from report.json.to_dict."""
     import dataclasses
     import pickle
     workers.init_worker(None, "zh", True, False)

@@ -59,4 +59,4 @@ def test_a_rejected_fact_in_a_case_is_located_in_the_cases_file(tmp_path):
         "    expect: {score: 96.88}\n", encoding="utf-8")
     (result,) = run_file(cases).results
     assert not result.ok
-    assert f"{cases}:6:14 [E402]" in result.diffs[0]
+    assert f"{cases}:6:14 [E402]" in result.diffs[0].message and f"{cases}:6:14 [E402]" in result.diffs[0].message_en

@@ -37,7 +37,7 @@ from perfrules.service import evaluate_department
 from perfrules.facts import read_department
 from perfrules.load import load_file, load_text
 from perfrules.problems import CODES, InputError, render_all
-from perfrules.render import render
+from perfrules.report import to_bytes
 from perfrules.validate import policy_from_document
 
 D = Decimal
@@ -82,7 +82,7 @@ def check_result(result, fmt="text", lang="zh") -> str:
         assert 0 <= result.score <= 100
     for ir in result.leaves():
         assert 0 <= ir.score <= ir.indicator.points + D("0.005")
-    out = render(result, fmt, lang)
+    out = to_bytes("result", fmt, [result], lang).decode("utf-8")
     for leak in LEAKS:
         assert leak not in out, f"{leak!r} leaked into the {fmt} report"
     return out

@@ -2,7 +2,7 @@
 
 Each test builds a small policy as YAML text, reads a department's facts from YAML text and
 runs the real pipeline: validate.load_policy_text -> load.load_text + facts.read_department ->
-compile.compile_policy -> explain.evaluate (durable_rules decides what fires). Expected
+service.evaluate_department (durable_rules decides what fires, methods/ score). Expected
 scores are worked out by hand in the comments, not copied from the engine's output.
 """
 from __future__ import annotations

@@ -116,7 +116,7 @@ def walk(results):
 
 
 # ---- the reference: policy semantics in plain Python ----------------------------------------
-# Written from the documented behaviour (validate.py, facts.py, explain.py docstrings), not by
+# Written from the documented behaviour (validate.py, facts.py, score.py and methods/ docstrings), not by
 # calling perfrules: conditions and formulas read like Python with exact Decimal arithmetic;
 # every number a department gives or derives is held to six decimal places (half up);
 # intervals and constants in the policy are compared exactly; indicator scores are rounded

@@ -3,15 +3,20 @@
 A fact file may carry `claimed: {score, deductions: [{indicator, points, reason}]}` — what its
 report says. Every difference is a Discrepancy: a different total, a deduction claimed but
 not due, one due but not claimed, a different amount, and arithmetic that does not add up.
+Each carries its message in Chinese and English, the way a Problem does; report/audit.py
+lays them out.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from . import expr
-from .score import Result
 from .problems import InputError
+
+if TYPE_CHECKING:
+    from .score import Result
 
 
 @dataclass(frozen=True)
@@ -23,15 +28,25 @@ class Discrepancy:
     message: str
     message_en: str
 
-    def as_dict(self, lang="zh") -> dict:
-        return {"kind": self.kind, "indicator": self.indicator,
-                "claimed": None if self.claimed is None else format(self.claimed, "f"),
-                "due": None if self.due is None else format(self.due, "f"),
-                "message": self.message if lang == "zh" else self.message_en}
+    def text(self, lang: str = "zh") -> str:
+        return self.message if lang == "zh" else self.message_en
 
 
-KINDS_ZH = {"total": "得分不符", "not_due": "多扣分", "not_claimed": "漏扣分", "amount": "扣分数不符",
-            "arithmetic": "自报数字不自洽", "unknown_indicator": "未知指标"}
+@dataclass
+class Audited:
+    """One fact file's audit: the result the policy gives and what the claim got wrong."""
+    file: str
+    result: Result
+    found: list[Discrepancy]
+
+
+def audit_file(path, policy_ref: str | None = None) -> Audited:
+    """Evaluate a fact file and check its `claimed` block against the result."""
+    from .load import load_file
+    from .service import evaluate_document
+    doc = load_file(path)
+    result = evaluate_document(doc, policy_ref)
+    return Audited(str(path), result, audit(result, doc))
 
 
 def _r(x) -> Decimal:
@@ -96,22 +111,3 @@ def audit(result: Result, doc) -> list[Discrepancy]:
 
 def _reasons(node) -> list[str]:
     return [r for leaf in node.leaves() for r in leaf.reasons]
-
-
-def render_text(entries, lang="zh") -> str:
-    zh = lang == "zh"
-    lines, bad = [], 0
-    for path, result, found in entries:
-        head = f"{path}：{result.department.name}"
-        if not found:
-            lines.append(f"{head} — {'核对无误' if zh else 'agrees'}（{'得分' if zh else 'score'} {result.score}）")
-            continue
-        bad += 1
-        lines.append(f"{head} — {'发现' if zh else 'found'} {len(found)} {'处不符' if zh else 'discrepancies'}")
-        for d in found:
-            label = KINDS_ZH[d.kind] if zh else d.kind
-            lines.append(f"  [{label}] {d.message if zh else d.message_en}")
-    lines.append("")
-    lines.append(f"核对 {len(entries)} 个部门，{bad} 个有不符之处。" if zh else
-                 f"Audited {len(entries)} department(s); {bad} with discrepancies.")
-    return "\n".join(lines) + "\n"

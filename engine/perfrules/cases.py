@@ -3,7 +3,8 @@
 `rules/…/2023.cases.yaml` holds named cases: facts (inline over an optional base fact file)
 and what the policy must give for them: score, grade, the exact set of deductions, reason
 fragments, or the error code a bad fact must raise. `perfrules test` runs them and reports
-which rules (bands, checklist items, tiers, conditions) no case ever made fire.
+which rules (bands, checklist items, tiers, conditions) no case ever made fire; the report
+itself is report/cases.py.
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import expr
+from . import service
 from .facts import read_department
 from .load import Document, load_file
 from .methods import METHODS
-from . import service
 from .problems import InputError, Problem
 from .schema import schema_problems
 
@@ -58,11 +59,21 @@ class CaseFile:
     doc: Document
 
 
+@dataclass(frozen=True)
+class Diff:
+    """One way a case's outcome differs from what it expects, in Chinese and English."""
+    message: str
+    message_en: str
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message if lang == "zh" else self.message_en
+
+
 @dataclass
 class CaseResult:
     case: Case
     ok: bool
-    diffs: list[str] = field(default_factory=list)
+    diffs: list[Diff] = field(default_factory=list)
     fired: set[int] = field(default_factory=set)
 
 
@@ -79,6 +90,21 @@ class FileReport:
     def uncovered(self) -> list:
         fired = set().union(*(r.fired for r in self.results)) if self.results else set()
         return [r for r in self.policy.rules if r.index not in fired]
+
+
+@dataclass
+class Suite:
+    """Every case file run: the reports of those that ran, the problems of those that could not."""
+    reports: list[FileReport]
+    errors: list[Problem]                # of the case files that could not run
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.reports)
+
+    @property
+    def total(self) -> int:
+        return sum(len(r.results) for r in self.reports)
 
 
 def load_cases(path) -> CaseFile:
@@ -143,27 +169,43 @@ def run_file(path) -> FileReport:
             if want.get("error") in codes:
                 results.append(CaseResult(case, True))
             else:
-                first = exc.problems[0]
-                where = f"{first.file}:{first.line}:{first.col} " if first.line else ""
-                results.append(CaseResult(case, False, [f"事实被拒绝：{where}[{first.code}] {first.message}"]))
+                p = exc.problems[0]
+                where = f"{p.file}:{p.line}:{p.col} " if p.line else ""
+                results.append(CaseResult(case, False, [Diff(f"事实被拒绝：{where}[{p.code}] {p.message}",
+                                                             f"facts refused: {where}[{p.code}] {p.text('en')}")]))
             continue
         results.append(CaseResult(case, True, fired=result.fired) if not (diffs := _compare(want, result))
                        else CaseResult(case, False, diffs, result.fired))
     return FileReport(cf, results, policy)
 
 
+def run_all(files, verbose: bool = False) -> Suite:
+    """Run every case file; one that cannot run adds its problems (the first only, unless
+    verbose) instead of stopping the others."""
+    reports, errors = [], []
+    for f in files:
+        try:
+            reports.append(run_file(f))
+        except InputError as exc:
+            errors.extend(exc.problems if verbose else exc.problems[:1])
+    return Suite(reports, errors)
+
+
 def _num(x) -> Decimal:
     return expr.round2(Decimal(str(x)))
 
 
-def _compare(want: dict, result) -> list[str]:
+def _compare(want: dict, result) -> list[Diff]:
     diffs = []
     if "error" in want:
-        diffs.append(f"期望事实被拒绝（{want['error']}），实际得分 {result.score}")
+        diffs.append(Diff(f"期望事实被拒绝（{want['error']}），实际得分 {result.score}",
+                          f"expected the facts to be refused ({want['error']}), got score {result.score}"))
     if "score" in want and _num(want["score"]) != result.score:
-        diffs.append(f"得分：期望 {_num(want['score'])}，实际 {result.score}")
+        diffs.append(Diff(f"得分：期望 {_num(want['score'])}，实际 {result.score}",
+                          f"score: expected {_num(want['score'])}, got {result.score}"))
     if "grade" in want and want["grade"] != result.grade():
-        diffs.append(f"等级：期望 {want['grade']}，实际 {result.grade()}")
+        diffs.append(Diff(f"等级：期望 {want['grade']}，实际 {result.grade()}",
+                          f"grade: expected {want['grade']}, got {result.grade()}"))
     got = {d.indicator.id: d for d in result.deductions}
     if "deductions" in want:
         expected = {str(k): _num(v) for k, v in (want["deductions"] or {}).items()}
@@ -171,19 +213,22 @@ def _compare(want: dict, result) -> list[str]:
             e = expected.get(ind, Decimal("0.00"))
             g = got[ind].deduction if ind in got else Decimal("0.00")
             if e != g:
-                diffs.append(f"扣分 {ind}：期望 {e if e else '无'}，实际 {g if g else '无'}"
-                             + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""))
+                diffs.append(Diff(f"扣分 {ind}：期望 {e if e else '无'}，实际 {g if g else '无'}"
+                                  + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""),
+                                  f"deduction {ind}: expected {e if e else 'none'}, got {g if g else 'none'}"
+                                  + (f" ({'; '.join(got[ind].reasons_en)})" if ind in got else "")))
     for ind, fragment in (want.get("reasons") or {}).items():
         text = "；".join(got[ind].reasons) if ind in got else ""
-        if str(fragment) not in text:
-            diffs.append(f"扣分原因 {ind}：应包含“{fragment}”，实际“{text or '（无扣分）'}”")
+        if str(fragment) not in text:      # the fragment is Chinese: it is matched, and shown, against the Chinese reasons
+            diffs.append(Diff(f"扣分原因 {ind}：应包含“{fragment}”，实际“{text or '（无扣分）'}”",
+                              f"reason {ind}: should contain \"{fragment}\", got \"{text or '(no deduction)'}\""))
     return diffs
 
 
-def describe(policy, rule) -> str:
+def describe(policy, rule, lang: str = "zh") -> str:
     """A rule as staff would name it in a coverage report (each method words its own)."""
     leaf = policy.leaf_index[rule.leaf]
-    return METHODS[leaf.method.kind].describe(leaf, rule)
+    return METHODS[leaf.method.kind].describe(leaf, rule, lang)
 
 
 def find_case_files(paths) -> list[Path]:
@@ -209,30 +254,3 @@ def _exists(check) -> bool:
 
 def _cases_for(policy_path: Path) -> str:
     return str(policy_path.with_name(policy_path.stem + ".cases.yaml"))
-
-
-def render_report(reports: list[FileReport], errors: list[Problem], lang: str = "zh", verbose: bool = False) -> str:
-    from .problems import render_all
-    zh = lang == "zh"
-    lines = []
-    total = passed = 0
-    for rep in reports:
-        lines.append(f"{rep.cases.file}（{'评分办法' if zh else 'policy'} {rep.policy.id}）")
-        for r in rep.results:
-            lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
-            for d in r.diffs:
-                lines.append(f"        {d}")
-        total += len(rep.results)
-        passed += rep.passed
-        n_rules = len(rep.policy.rules)
-        missing = rep.uncovered()
-        covered = n_rules - len(missing)
-        pct = f"{covered * 100 // n_rules}%" if n_rules else "100%"
-        lines.append(f"  {'规则覆盖' if zh else 'rule coverage'}：{covered}/{n_rules}（{pct}）")
-        for r in missing:
-            lines.append(f"    {'未覆盖' if zh else 'not exercised'}：{describe(rep.policy, r)}")
-        lines.append("")
-    for p in errors:
-        lines.append(render_all([p], lang, verbose))
-    lines.append(f"PASS: {passed}/{total}")
-    return "\n".join(lines) + "\n"

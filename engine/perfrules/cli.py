@@ -1,15 +1,15 @@
-"""The perfrules command line.
+"""The perfrules command line: it parses the arguments, calls the engine and hands what it
+got to a reporter (report/); the reporter's bytes go to stdout, stderr or --output.
 
 Exit codes: 0 evaluated (or all valid); 1 a check found something (test failures, audit
 discrepancies); 2 invalid input or usage; 3 internal error (traceback in a log file).
 """
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional, TextIO
 
 import typer
 
@@ -44,29 +44,32 @@ OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写�
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="显示全部错误。Show every problem.")]
 
 
-def _fail(problems: list[Problem], lang: str, verbose: bool, fmt: str = "text") -> None:
-    """Print problems to stderr and exit 2."""
-    if fmt == "json":
-        typer.echo(json.dumps({"ok": False, "problems": [p.as_dict(lang) for p in problems]}, ensure_ascii=False, indent=2),
-                   err=True)
-    else:
-        by_file: dict[str, list[Problem]] = {}
-        for p in problems:
-            by_file.setdefault(p.file, []).append(p)
-        typer.echo("\n".join(render_all(ps, lang, verbose) for ps in by_file.values()), err=True)
+def _write(stream: TextIO, data: bytes) -> None:
+    """A report's bytes onto stdout or stderr, after whatever text is already waiting there."""
+    stream.flush()
+    stream.buffer.write(data)
+    stream.buffer.flush()
+
+
+def _fail(problems: list[Problem], lang: str, verbose: bool, fmt: str = "text") -> NoReturn:
+    """Report problems on stderr and exit 2."""
+    from .report import to_bytes
+    _write(sys.stderr, to_bytes("problems", fmt, problems, lang, verbose=verbose))
     raise typer.Exit(2)
 
 
-def _emit(text: str, output: Path | None, lang: str = "zh", fmt: str = "text") -> None:
+def _emit(report: str, fmt: str, data, lang: str, output: Path | None = None, verbose: bool = False) -> None:
+    """A report to stdout, or atomically to --output (a failed write is E601, in `fmt`)."""
+    from .report import to_bytes
+    out = to_bytes(report, fmt, data, lang, verbose=verbose)
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        from .output import write_atomic
-        try:
-            write_atomic(output, text)
-        except InputError as exc:       # E601 in the language and format asked for
-            _fail(exc.problems, lang, False, fmt)
+        _write(sys.stdout, out)
+        return
+    from .output import write_atomic
+    try:
+        write_atomic(output, out)
+    except InputError as exc:
+        _fail(exc.problems, lang, False, fmt)
 
 
 @app.command()
@@ -80,7 +83,6 @@ def evaluate(
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
     from .service import evaluate_file
-    from .render import render
     results, problems = [], []
     for path in facts:
         try:
@@ -89,14 +91,7 @@ def evaluate(
             problems.extend(exc.problems)
     if problems:
         _fail(problems, lang.value, verbose, format.value)
-    if format is Format.json:
-        from .render.json import to_dict
-        data = [to_dict(r, lang.value) for r in results]
-        text = json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2) + "\n"
-    else:
-        sep = "\n" + "=" * 60 + "\n\n"
-        text = sep.join(render(r, format.value, lang.value) for r in results)
-    _emit(text, output, lang.value, format.value)
+    _emit("result", format.value, results, lang.value, output)
 
 
 @app.command()
@@ -108,46 +103,14 @@ def validate(
     verbose: VerboseOpt = False,
 ):
     """检查评分办法和事实文件是否有错。Check policy and fact files."""
-    from .load import load_file
-    from .service import policy_for, read_department
-    from .validate import policy_from_document
-    report, problems = [], []
-    for path in files:
-        try:
-            doc = load_file(path)
-            kind = _kind(doc, path)
-            if kind == "policy":
-                p = policy_from_document(doc)
-                what = f"评分办法 {p.id}（{len(p.leaves())} 个指标，{len(p.rules)} 条规则）" if lang is Lang.zh else \
-                    f"policy {p.id} ({len(p.leaves())} indicators, {len(p.rules)} rules)"
-            elif kind == "cases":
-                from .cases import load_cases
-                cases = load_cases(path)
-                what = f"测试用例 {len(cases.cases)} 个" if lang is Lang.zh else f"{len(cases.cases)} test cases"
-            else:
-                pol = policy_for(doc, policy)
-                read_department(doc, pol)
-                what = f"事实文件（评分办法 {pol.id}）" if lang is Lang.zh else f"facts for {pol.id}"
-            report.append({"file": str(path), "ok": True, "kind": kind, "summary": what})
-        except InputError as exc:
-            problems.extend(exc.problems)
-            report.append({"file": str(path), "ok": False, "problems": [p.as_dict(lang.value) for p in exc.problems]})
-    if format is Format.json:
-        typer.echo(json.dumps({"ok": not problems, "files": report}, ensure_ascii=False, indent=2))
-        raise typer.Exit(2 if problems else 0)
-    for r in report:
-        if r["ok"]:
-            typer.echo(f"{r['file']}: {'通过' if lang is Lang.zh else 'OK'} — {r['summary']}")
+    from .checks import check_file
+    checks = [check_file(path, policy) for path in files]
+    problems = [p for c in checks for p in c.problems]
+    _emit("validate", format.value, checks, lang.value)
+    if problems and format is Format.json:
+        raise typer.Exit(2)          # the problems are in the JSON already
     if problems:
         _fail(problems, lang.value, verbose)
-
-
-def _kind(doc, path: Path) -> str:
-    if path.name.endswith(".cases.yaml") or path.parent.name.endswith(".cases"):
-        return "cases"
-    if isinstance(doc.data, dict) and "indicators" in doc.data:
-        return "policy"
-    return "facts"
 
 
 @app.command()
@@ -156,29 +119,8 @@ def policies(
     lang: LangOpt = Lang.zh,
 ):
     """列出随附的评分办法。List the shipped policies."""
-    from . import resources
-    from .validate import load_policy
-    rows = []
-    for pid, path in resources.policy_ids().items():
-        try:
-            p = load_policy(path)
-        except InputError as exc:
-            rows.append({"id": pid, "error": exc.problems[0].message})
-            continue
-        leaves = p.leaves()
-        rows.append({"id": p.id, "title": p.title_en or p.title if lang is Lang.en else p.title, "year": p.year,
-                     "version": p.version, "indicators": len(leaves),
-                     "provisional": sum(1 for x in leaves if x.confidence == "provisional"), "file": str(path)})
-    if format is Format.json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for r in rows:
-        if "error" in r:
-            typer.echo(f"{r['id']}  ！{r['error']}")
-        elif lang is Lang.zh:
-            typer.echo(f"{r['id']}  {r['title']}（{r['year']} 年度，版本 {r['version']}，{r['indicators']} 个指标，其中暂定 {r['provisional']} 个）")
-        else:
-            typer.echo(f"{r['id']}  {r['title']} ({r['year']}, version {r['version']}, {r['indicators']} indicators, {r['provisional']} provisional)")
+    from .checks import shipped_policies
+    _emit("policies", format.value, shipped_policies(), lang.value)
 
 
 @app.command("test")
@@ -190,28 +132,12 @@ def test_cases(
 ):
     """运行评分办法旁的测试用例，并报告规则覆盖。Run policy test cases, with rule coverage."""
     from . import resources
-    from .cases import find_case_files, render_report, run_file
-    files = find_case_files(paths or [resources.rules_dir()])
-    reports, errors = [], []
-    for f in files:
-        try:
-            reports.append(run_file(f))
-        except InputError as exc:
-            errors.extend(exc.problems[:1] if not verbose else exc.problems)
-    failed = sum(len(r.results) - r.passed for r in reports)
-    if format is Format.json:
-        from .cases import describe
-        typer.echo(json.dumps({
-            "passed": sum(r.passed for r in reports), "total": sum(len(r.results) for r in reports),
-            "files": [{"file": str(r.cases.file), "policy": r.policy.id,
-                       "cases": [{"name": c.case.name, "ok": c.ok, "diffs": c.diffs} for c in r.results],
-                       "rules": len(r.policy.rules), "uncovered": [describe(r.policy, x) for x in r.uncovered()]} for r in reports],
-            "problems": [p.as_dict(lang.value) for p in errors]}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(render_report(reports, errors, lang.value, verbose))
-    if errors:
+    from .cases import find_case_files, run_all
+    suite = run_all(find_case_files(paths or [resources.rules_dir()]), verbose)
+    _emit("cases", format.value, suite, lang.value, verbose=verbose)
+    if suite.errors:
         raise typer.Exit(2)
-    if failed or not reports:
+    if suite.passed < suite.total or not suite.reports:
         raise typer.Exit(1)
 
 
@@ -225,32 +151,18 @@ def audit(
     verbose: VerboseOpt = False,
 ):
     """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
-    from . import audit as auditing
-    from .load import load_file
-    from .service import evaluate_document
+    from .audit import audit_file
     entries, problems = [], []
     for path in facts:
         try:
-            doc = load_file(path)
-            result = evaluate_document(doc, policy)
-            entries.append((str(path), result, auditing.audit(result, doc)))
+            entries.append(audit_file(path, policy))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         _fail(problems, lang.value, verbose, format.value)
-    if format is Format.json:
-        text = json.dumps([{"file": p, "department": r.department.name, "score": format_score(r.score),
-                            "ok": not found, "discrepancies": [d.as_dict(lang.value) for d in found]}
-                           for p, r, found in entries], ensure_ascii=False, indent=2) + "\n"
-    else:
-        text = auditing.render_text(entries, lang.value)
-    _emit(text, output, lang.value, format.value)
-    if any(found for _, _, found in entries):
+    _emit("audit", format.value, entries, lang.value, output)
+    if any(e.found for e in entries):
         raise typer.Exit(1)
-
-
-def format_score(x) -> str:
-    return format(x, "f")
 
 
 @app.command()
@@ -272,7 +184,7 @@ def batch(
     raise typer.Exit(code)
 
 
-def _crash(exc: BaseException) -> int:
+def _crash(exc: BaseException, lang: str = "zh") -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile
     import time
@@ -282,24 +194,37 @@ def _crash(exc: BaseException) -> int:
         log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         where = str(log)
     except OSError:
-        where = "（无法写入日志）"
-    sys.stderr.write(f"perfrules 内部错误（不是您输入的问题）：{type(exc).__name__}。详细信息已写入 {where}，请把该文件发给维护人员。\n")
+        where = "（无法写入日志）" if lang == "zh" else "(the log could not be written)"
+    if lang == "zh":
+        sys.stderr.write(f"perfrules 内部错误（不是您输入的问题）：{type(exc).__name__}。详细信息已写入 {where}，请把该文件发给维护人员。\n")
+    else:
+        sys.stderr.write(f"perfrules internal error (not a problem with your input): {type(exc).__name__}. "
+                         f"The details are in {where}; please send that file to the maintainers.\n")
     return 3
 
 
+def _argv_lang(argv: list[str]) -> str:
+    """--lang from the command line, for what main() prints once the command itself has failed."""
+    for i, arg in enumerate(argv):
+        if (arg == "--lang" and argv[i + 1:i + 2] == ["en"]) or arg == "--lang=en":
+            return "en"
+    return "zh"
+
+
 def main() -> None:
+    lang = _argv_lang(sys.argv)
     try:
         app()
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        sys.stderr.write("已中断。\n")
+        sys.stderr.write("已中断。\n" if lang == "zh" else "Interrupted.\n")
         sys.exit(130)
     except InputError as exc:          # a problem found outside a command's own handling
-        sys.stderr.write(render_all(exc.problems) + "\n")
+        sys.stderr.write(render_all(exc.problems, lang) + "\n")
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 — the last line of defence
-        sys.exit(_crash(exc))
+        sys.exit(_crash(exc, lang))
 
 
 if __name__ == "__main__":

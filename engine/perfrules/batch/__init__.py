@@ -22,7 +22,7 @@ Each department is read with facts.read_department, evaluated and explained with
 pipeline. One bad department never stops the batch: it is listed in the summary with its
 located error. The output (--output FILE, by suffix: .csv, .jsonl or .xlsx; JSON Lines on
 stdout without --output) has one row per department evaluated, in input order; a JSON Lines
-row is render.json.to_dict(result) plus "source". Rows are written as they come and inputs
+row is report.json.to_dict(result) plus "source". Rows are written as they come and inputs
 are read lazily, so memory does not grow with the number of departments (the --items file
 is the exception: it is indexed by department up front). The output is written to a temporary
 file renamed at the end: a failed or interrupted batch leaves no output file.

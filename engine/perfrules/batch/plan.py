@@ -28,7 +28,7 @@ class Outcome:
     tops: tuple = ()           # (id, name, points lost) for each 一级 indicator
     deductions: tuple = ()     # (id, name, points lost) for each leaf indicator that lost points
     reasons: str = ""
-    row: dict | None = None    # render.json.to_dict(result) (only when the output is JSON Lines)
+    row: dict | None = None    # report.json.to_dict(result) (only when the output is JSON Lines)
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault
 

@@ -22,7 +22,8 @@ from .plan import Outcome, chunks
 from .. import service
 from ..facts import read_department
 from ..model import Policy
-from ..render.json import money, name, reason_text, to_dict
+from ..report.json import to_dict
+from ..report.present import money, name, reason_text
 
 INFLIGHT_PER_JOB = 4       # chunks queued per worker: bounds memory, keeps workers busy
 

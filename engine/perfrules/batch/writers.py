@@ -2,7 +2,7 @@
 
 The CSV and xlsx header (one column per 一级 indicator) comes from the first department's
 policy; a department under another policy is matched by indicator id. A JSON Lines row is
-serialised here from the data a worker sent back (render.json.to_dict): workers return
+serialised here from the data a worker sent back (report.json.to_dict): workers return
 data, the format is the writer's business. Spreadsheet text never becomes a formula
 (CSV/formula injection).
 """

@@ -51,8 +51,10 @@ class Bands:
               values: Mapping[str, object], items: Mapping[str, list[dict[str, object]]]) -> Scored:
         return one_of(leaf, fired, rules, "bands")
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
         assert rule.interval is not None
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: interval {rule.interval.text}"
         return f"{leaf.id} {leaf.name}：区间 {rule.interval.text}"
 
 

@@ -44,7 +44,9 @@ class Checklist:
                       fills=[(leaf.reason, leaf.reason_en, {"缺少项": [r.label for r in missing], "缺少个数": len(missing),
                                                             "_en": {"缺少项": [r.label_en or r.label for r in missing]}})])
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: missing \"{rule.label_en or rule.label}\""
         return f"{leaf.id} {leaf.name}：缺少“{rule.label}”"
 
 

@@ -46,8 +46,10 @@ class Deductions:
             out.fills.append((r.reason, r.reason_en, {"扣分": r.deduct}))
         return out
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
         text = rule.when.condition.text if isinstance(rule.when, Holds) else ""
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: condition {text}"
         return f"{leaf.id} {leaf.name}：条件 {text}"
 
 

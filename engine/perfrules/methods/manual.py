@@ -55,7 +55,9 @@ class Manual:
         return Scored(score=expr.round2(min(max(given, Decimal(0)), leaf.points)),
                       fills=[(leaf.reason, leaf.reason_en, {"说明": values[p.note], "档次": tier})])
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: manual score below full marks"
         return f"{leaf.id} {leaf.name}：手工评分低于满分"
 
 

@@ -93,8 +93,10 @@ class PerItem:
             for _, n in fired if n is not None]
         return out
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
         assert rule.interval is not None
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: interval {rule.interval.text}"
         return f"{leaf.id} {leaf.name}：区间 {rule.interval.text}"
 
 

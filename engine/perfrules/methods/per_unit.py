@@ -69,7 +69,9 @@ class PerUnit:
             out.fills.append((leaf.reason, leaf.reason_en, {"超出": expr.round_to(units, 2)}))
         return out
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: deduction beyond the limit"
         return f"{leaf.id} {leaf.name}：超出限额扣分"
 
 

@@ -49,7 +49,9 @@ class Proportional:
         frac = min(max(rate / p.full_at, Decimal(0)), Decimal(1))
         return Scored(score=expr.round2(leaf.points * frac), fills=[(leaf.reason, leaf.reason_en, {})])
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: below full marks"
         return f"{leaf.id} {leaf.name}：未得满分"
 
 

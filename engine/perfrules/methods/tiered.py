@@ -61,7 +61,9 @@ class Tiered:
               values: Mapping[str, object], items: Mapping[str, list[dict[str, object]]]) -> Scored:
         return one_of(leaf, fired, rules, "tiers")
 
-    def describe(self, leaf: Leaf, rule: Rule) -> str:
+    def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
+        if lang == "en":
+            return f"{leaf.id} {leaf.name_en or leaf.name}: tier \"{rule.value}\""
         return f"{leaf.id} {leaf.name}：档次“{rule.value}”"
 
 

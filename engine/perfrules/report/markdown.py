@@ -1,10 +1,18 @@
-"""The Markdown report: a GitHub table by indicator and the 自评结论."""
+"""The evaluate result as Markdown: a GitHub table by indicator and the 自评结论, for pasting
+into a report or a pull request (the reasons sit in their own column, escaped for tables)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, BinaryIO
+
 from .. import expr
-from ..score import IndicatorResult, Result
-from .json import money, name, reason_text
-from .text import CONFIDENCE, conclusion
+from .present import CONFIDENCE, conclusion, dump_results, money, name, reason_text, title
+
+if TYPE_CHECKING:
+    from ..score import IndicatorResult, Result
+
+
+def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
+    dump_results(stream, [render_markdown(r, lang) for r in results])
 
 
 def _cell(text: str) -> str:
@@ -18,7 +26,7 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     year = dept.year if dept.year is not None else p.year
     out = [f"# {dept.name} {year}" + (f" 年度{p.subject}自评" if zh else " self-evaluation"), ""]
     out.append((f"评分办法：{p.title}（`{p.id}`，版本 {p.version}）" if zh else
-                f"Policy: {p.title_en or p.title} (`{p.id}`, version {p.version})"))
+                f"Policy: {title(p, lang)} (`{p.id}`, version {p.version})"))
     out.append("")
     out.append("| 编号 | 指标 | 分值 | 得分 | 扣分 | 扣分原因 | 可信度 |" if zh else
                "| ID | Indicator | Points | Score | Lost | Reason | Basis |")

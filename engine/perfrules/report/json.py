@@ -1,36 +1,16 @@
-"""The JSON result (schemas/result.schema.json): scores as two-place decimal strings."""
+"""The evaluate result as JSON (schemas/result.schema.json): scores as two-place decimal strings.
+
+`to_dict` is the one JSON shape of a Result: `perfrules evaluate -f json` writes it and a batch
+writes it per row (plus "source"), so the two can never drift apart.
+"""
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-from functools import lru_cache
+from typing import TYPE_CHECKING, BinaryIO
 
-from .. import expr
-from ..score import IndicatorResult, Result
+from .present import dump_json, money, name, plain, reason_text, title
 
-
-@lru_cache(maxsize=8192)        # a batch formats the same few hundred amounts over and over
-def money(x: Decimal) -> str:
-    return format(expr.round2(x), "f")
-
-
-def plain(value):
-    """Fact values as JSON: exact decimals as strings, the rest as they are."""
-    if isinstance(value, Decimal):
-        return expr.fmt(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def name(ind, lang):
-    return (ind.name_en or ind.name) if lang == "en" else ind.name
-
-
-def reason_text(node: IndicatorResult, lang: str) -> str:
-    return "；".join(node.reasons) if lang == "zh" else "; ".join(node.reasons_en)
+if TYPE_CHECKING:
+    from ..score import IndicatorResult, Result
 
 
 def _node(node: IndicatorResult, lang: str) -> dict:
@@ -50,8 +30,7 @@ def to_dict(result: Result, lang: str = "zh") -> dict:
     by_id = p.indicator_index
     return {
         "schema_version": 1,
-        "policy": {"id": p.id, "title": (p.title_en or p.title) if lang == "en" else p.title, "version": p.version,
-                   "sha256": p.sha256},
+        "policy": {"id": p.id, "title": title(p, lang), "version": p.version, "sha256": p.sha256},
         "department": result.department.name,
         "year": result.department.year if result.department.year is not None else p.year,
         "score": money(result.score),
@@ -66,5 +45,7 @@ def to_dict(result: Result, lang: str = "zh") -> dict:
     }
 
 
-def render_json(result: Result, lang: str = "zh") -> str:
-    return json.dumps(to_dict(result, lang), ensure_ascii=False, indent=2) + "\n"
+def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
+    """One result as an object, several as a list of them."""
+    data = [to_dict(r, lang) for r in results]
+    dump_json(stream, data[0] if len(data) == 1 else data)

@@ -1,0 +1,117 @@
+"""What every reporter shares: how amounts, names, reasons and ordinals are shown, and how a
+report's text or JSON becomes bytes.
+
+Reporters never import one another; whatever two of them show the same way lives here, so
+the text table, the Markdown table and the JSON agree on every amount and name.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .. import expr
+from ..problems import cell_width
+
+if TYPE_CHECKING:
+    from ..score import IndicatorResult, Result
+
+ORDINALS = "一二三四五六七八九十"
+CONFIDENCE = {"zh": {"confirmed": "已核实", "inferred": "推算", "provisional": "暂定"},
+              "en": {"confirmed": "confirmed", "inferred": "inferred", "provisional": "provisional"}}
+
+
+@lru_cache(maxsize=8192)        # a batch formats the same few hundred amounts over and over
+def money(x: Decimal) -> str:
+    return format(expr.round2(x), "f")
+
+
+def plain(value):
+    """Fact values as JSON: exact decimals as strings, the rest as they are."""
+    if isinstance(value, Decimal):
+        return expr.fmt(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def name(ind, lang: str) -> str:
+    """An indicator's (or grade's) name in the language asked for; Chinese when it has no English."""
+    return (ind.name_en or ind.name) if lang == "en" else ind.name
+
+
+def title(policy, lang: str) -> str:
+    return (policy.title_en or policy.title) if lang == "en" else policy.title
+
+
+def reason_text(node: IndicatorResult, lang: str) -> str:
+    return "；".join(node.reasons) if lang == "zh" else "; ".join(node.reasons_en)
+
+
+def ordinal(n: int) -> str:
+    """Chinese ordinals for the 自评结论 (第一，第二…): 1 -> 一, 12 -> 十二, 20 -> 二十.
+    English text counts (1), (2) instead; this is never used for it."""
+    if n <= 10:
+        return ORDINALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (ORDINALS[tens - 1] if tens > 1 else "") + "十" + (ORDINALS[ones - 1] if ones else "")
+
+
+def pad(text: str, width: int) -> str:
+    """Left-aligned in `width` terminal cells (CJK characters take two)."""
+    return text + " " * max(width - cell_width(text), 0)
+
+
+def lpad(text: str, width: int) -> str:
+    return " " * max(width - cell_width(text), 0) + text
+
+
+def conclusion(result: Result, lang: str = "zh") -> str:
+    """The 自评结论 paragraph, written the way the self-evaluation reports write it."""
+    dept = result.department
+    who = dept.short_name or dept.name
+    year = dept.year if dept.year is not None else result.policy.year
+    full, score = expr.fmt(result.policy.full_score), expr.fmt(result.score)
+    ded = result.deductions
+    if lang == "en":
+        head = f"{who}: {result.policy.subject_en} for {year}, full score {full}, self-assessed score {score}"
+        if not ded:
+            return head + ", with no deductions."
+        parts = [f"({i}) {reason_text(d, 'en')}" for i, d in enumerate(ded, 1)]
+        return head + ". Points were deducted because: " + "; ".join(parts) + "."
+    head = f"{who}{year}年度{result.policy.subject}总分{full}分，自评得分为{score}分"
+    if not ded:
+        return head + "，无扣分。"
+    parts = [f"第{ordinal(i)}，{reason_text(d, 'zh')}" for i, d in enumerate(ded, 1)]
+    return head + "，扣分原因主要是：" + "；".join(parts) + "。"
+
+
+def encode(text: str) -> bytes:
+    """UTF-8, whatever the terminal's locale. A file name that was not UTF-8 on disk reaches us
+    with surrogate escapes and goes out as its own bytes; any other lone surrogate (only a
+    caller's str can hold one) is written as \\udXXX rather than failing the whole report."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
+SEPARATOR = "\n" + "=" * 60 + "\n\n"
+
+
+def dump_results(stream: BinaryIO, reports: list[str]) -> None:
+    """Several departments' text or Markdown reports one after another, a line of = between."""
+    stream.write(encode(SEPARATOR.join(reports)))
+
+
+def dump_lines(stream: BinaryIO, lines: list[str]) -> None:
+    """Lines of text, each ending in a newline (an empty list writes nothing)."""
+    stream.write(encode("".join(line + "\n" for line in lines)))
+
+
+def dump_json(stream: BinaryIO, data: Any) -> None:
+    """Indented, non-ASCII kept as it is (Chinese stays readable), one newline at the end."""
+    stream.write(encode(json.dumps(data, ensure_ascii=False, indent=2) + "\n"))

@@ -1,0 +1,91 @@
+"""The evaluate result as text (the default): a table by indicator, the total and grade, then a
+自评结论 paragraph written the way the self-evaluation reports write it.
+
+Columns are padded by terminal cells, not characters, so the Chinese names line up.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, BinaryIO
+
+from .. import expr
+from ..problems import cell_width
+from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, title
+
+if TYPE_CHECKING:
+    from ..score import IndicatorResult, Result
+
+
+def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
+    dump_results(stream, [render_text(r, lang) for r in results])
+
+
+Row = tuple[str, str, str, str, str, str]      # id, name, points, score, lost, confidence
+
+
+def render_text(result: Result, lang: str = "zh") -> str:
+    p, dept = result.policy, result.department
+    year = dept.year if dept.year is not None else p.year
+    if lang == "zh":
+        lines = [f"评分办法：{title(p, lang)}（{p.id}，版本 {p.version}）", f"部门：{dept.name}　年度：{year}", ""]
+    else:
+        lines = [f"Policy: {title(p, lang)} ({p.id}, version {p.version})", f"Department: {dept.name}   Year: {year}", ""]
+    lines += _table(result, lang)
+    lines.append("")
+    lines += _summary(result, lang)
+    return "\n".join(lines) + "\n"
+
+
+def _rows(result: Result, lang: str) -> list[Row]:
+    """A row per indicator, depth shown by indenting, each lost point's reasons under its leaf."""
+    conf = CONFIDENCE[lang]
+    rows: list[Row] = []
+
+    def add(node: IndicatorResult, depth: int):
+        ind = node.indicator
+        rows.append((ind.id, "  " * depth + name(ind, lang), money(ind.points), money(node.score),
+                     money(node.deduction) if node.deduction else "-", "" if node.children else conf.get(ind.confidence, "")))
+        for c in node.children:
+            add(c, depth + 1)
+        if not node.children and node.deduction:
+            for r in (node.reasons if lang == "zh" else node.reasons_en):
+                rows.append(("", "  " * depth + "  └ " + r, "", "", "", ""))
+
+    for top in result.indicators:
+        add(top, 0)
+    return rows
+
+
+def _table(result: Result, lang: str) -> list[str]:
+    header = ("编号", "指标", "分值", "得分", "扣分", "可信度") if lang == "zh" else \
+        ("ID", "Indicator", "Points", "Score", "Lost", "Basis")
+    rows = _rows(result, lang)
+    total: Row = ("", "合计" if lang == "zh" else "Total", money(result.policy.full_score), money(result.score),
+                  money(result.max_score - result.score), "")
+    w_id = max(cell_width(r[0]) for r in rows + [total, header])
+    w_name = min(max(cell_width(r[1]) for r in rows + [total, header] if "└" not in r[1]), 40)
+
+    def line(r: Row) -> str:
+        if "└" in r[1]:
+            return pad("", w_id) + "  " + r[1]
+        return (pad(r[0], w_id) + "  " + pad(r[1], w_name) + "  " + lpad(r[2], 7) + "  " + lpad(r[3], 7) + "  "
+                + lpad(r[4], 6) + ("  " + r[5] if r[5] else "")).rstrip()
+
+    rule = "-" * (w_id + w_name + 36)
+    return [line(header), rule, *map(line, rows), rule, line(total)]
+
+
+def _summary(result: Result, lang: str) -> list[str]:
+    full, score, lost = expr.fmt(result.policy.full_score), money(result.score), money(result.max_score - result.score)
+    n = len(result.deductions)
+    if lang == "zh":
+        lines = [f"自评得分：{score} 分（满分 {full} 分）　等级：{result.grade('zh')}", f"扣分 {n} 项，合计 {lost} 分。", "",
+                 "自评结论："]
+    else:
+        lines = [f"Score: {score} of {full}   Grade: {result.grade('en')}", f"{n} deduction(s), {lost} points in all.", "",
+                 "Conclusion:"]
+    lines.append(conclusion(result, lang))
+    if any(leaf.indicator.confidence == "provisional" for leaf in result.leaves()):
+        lines.append("")
+        lines.append("注：可信度为“暂定”的指标依其他地区的框架补齐，取得正式评分表后应核对替换。" if lang == "zh" else
+                     "Note: 'provisional' indicators were filled in from other frameworks; check them against the official table.")
+    return lines
