@@ -89,21 +89,21 @@ def target(key: str, value: float | None, op: str, bound: float, fmt: str = "{:.
 # ---- the three evaluators, each from JSON Lines text to a list of Decimal scores --------------
 
 def perfrules_setup():
-    from perfrules.pipeline import compiled_policy, resolve_policy
-    return compiled_policy(resolve_policy(generate.POLICY))   # compiled once, as a batch does
+    from perfrules import service
+    return service.policy(generate.POLICY)   # loaded once (prepared for durable on first use), as a batch does
 
 
-def results(lines, compiled):
+def results(lines, policy):
     """perfrules' Result for each line, as a batch computes it."""
-    from perfrules.explain import evaluate
+    from perfrules.facts import read_department
     from perfrules.load import Document
-    from perfrules.pipeline import department_from
+    from perfrules.service import evaluate_department
     for i, line in enumerate(lines, 1):
-        yield evaluate(compiled, department_from(Document(f"<line {i}>", loads(line), None), compiled))
+        yield evaluate_department(policy, read_department(Document(f"<line {i}>", loads(line), None), policy))
 
 
-def run_perfrules(lines: list[str], compiled) -> list[Decimal]:
-    return [r.score for r in results(lines, compiled)]
+def run_perfrules(lines: list[str], policy) -> list[Decimal]:
+    return [r.score for r in results(lines, policy)]
 
 
 def run_plain(lines: list[str], _=None) -> list[Decimal]:
@@ -203,9 +203,9 @@ def capacity(n: int, seed: int) -> float:
 
 def rss_child(n: int, seed: int) -> None:
     """Stream n generated departments through the library path; print peak RSS as JSON."""
-    compiled = perfrules_setup()
+    policy = perfrules_setup()
     t0 = time.perf_counter()
-    for _ in results(generate.lines(n, seed), compiled):   # one line at a time, nothing kept
+    for _ in results(generate.lines(n, seed), policy):   # one line at a time, nothing kept
         pass
     print(json.dumps({"n": n, "seconds": time.perf_counter() - t0, "maxrss_mb": peak_rss_mb()}))
 
@@ -294,8 +294,8 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     lines = list(generate.lines(n, args.seed))
-    compiled = perfrules_setup()
-    print(f"  generated in {time.perf_counter() - t0:.1f}s; policy compiled once ({len(compiled.policy.rules)} rules)")
+    policy = perfrules_setup()
+    print(f"  generated in {time.perf_counter() - t0:.1f}s; policy loaded once ({len(policy.rules)} rules)")
 
     try:
         decision = zen_graph.decision()
@@ -305,12 +305,12 @@ def main(argv=None) -> int:
 
     # (a), (b), (c) on one core, interleaved rounds, the same lines for all
     saved, pin_note = pin_one_core()
-    engines = {"perfrules": (run_perfrules, lines, compiled), "plain": (run_plain, lines, None)}
+    engines = {"perfrules": (run_perfrules, lines, policy), "plain": (run_plain, lines, None)}
     if decision is not None:
         contexts = [zen_graph.context(loads(line)) for line in lines]
         engines["zen"] = (run_zen, lines, decision)
         engines["zen_only"] = (run_zen_only, contexts, decision)
-    run_perfrules(lines[:20], compiled)     # warm up: durable's ruleset is created on first use
+    run_perfrules(lines[:20], policy)     # warm up: durable's ruleset is created on first use
     if decision is not None:
         run_zen(lines[:20], decision)
     seconds, scores = timed_rounds(engines, rounds)
@@ -319,8 +319,8 @@ def main(argv=None) -> int:
     reference = scores["perfrules"]
 
     sample = lines[:2000]                   # untimed: does the data exercise the whole policy?
-    fired = set().union(*(r.fired for r in results(sample, compiled)))
-    print(f"  data coverage: {len(fired)} of the policy's {len(compiled.policy.rules)} rules fire in the first "
+    fired = set().union(*(r.fired for r in results(sample, policy)))
+    print(f"  data coverage: {len(fired)} of the policy's {len(policy.rules)} rules fire in the first "
           f"{len(sample):,} departments")
 
     def agree(key: str) -> int:

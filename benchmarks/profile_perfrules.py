@@ -5,8 +5,8 @@
 
 Part 1 times the stages with perf_counter (no profiler overhead): parsing the JSON line,
 read_department (coercion, list records, derived facts), the durable_rules session
-(evaluate.fired_rules) and the rest of explain.evaluate (points); the reason texts, which
-explain fills only when a report asks, are timed apart. Part 2 runs cProfile and prints the
+(DurableMatcher.fired) and the rest of service.evaluate_department (points); the reason texts,
+which score.py fills only when a report asks, are timed apart. Part 2 runs cProfile and prints the
 cumulative share of the functions that matter, then the top functions by own time. cProfile
 inflates pure-Python code more than C, so part 1 is the one to quote for shares; part 2 says
 where inside a stage.
@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402
 from bench import results, loads, perfrules_setup  # noqa: E402
 
-from perfrules import explain  # noqa: E402
+from perfrules import service  # noqa: E402
+from perfrules.facts import read_department  # noqa: E402
 from perfrules.load import Document  # noqa: E402
-from perfrules.pipeline import department_from  # noqa: E402
+from perfrules.matcher.durable import DurableMatcher  # noqa: E402
 
 # (label, file suffix, function name) for the cumulative shares in part 2
 WATCH = [
@@ -36,21 +37,21 @@ WATCH = [
     ("  coerce (each given value)", "perfrules/facts.py", "coerce"),
     ("  read_records (list facts)", "perfrules/facts.py", "read_records"),
     ("  derive (derived facts)", "perfrules/facts.py", "derive"),
-    ("explain.evaluate", "perfrules/explain.py", "evaluate"),
-    ("  fired_rules (durable session)", "perfrules/evaluate.py", "fired_rules"),
-    ("    department_facts (encode)", "perfrules/compile.py", "department_facts"),
+    ("service.evaluate_department", "perfrules/service.py", "evaluate_department"),
+    ("  DurableMatcher.fired (durable session)", "perfrules/matcher/durable.py", "fired"),
+    ("    department_facts (encode)", "perfrules/matcher/durable_encoding.py", "department_facts"),
     ("    json.dumps of the facts", "json/__init__.py", "dumps"),
     ("    assert_facts (C core)", "~", "<built-in method durable_rules_engine.assert_facts>"),
     ("    start_action_for_state (C)", "~", "<built-in method durable_rules_engine.start_action_for_state>"),
     ("    complete_and_start_action (C)", "~", "<built-in method durable_rules_engine.complete_and_start_action>"),
     ("    delete_state (C)", "~", "<built-in method durable_rules_engine.delete_state>"),
-    ("  Method.facts_used", "perfrules/policy.py", "facts_used"),
+    ("  score (methods)", "perfrules/score.py", "score"),
 ]
 
 
 def stages(lines, compiled) -> None:
-    spent = {"parse": 0.0, "read_department": 0.0, "durable session": 0.0, "explain (all)": 0.0, "reasons": 0.0}
-    real_fired = explain.fired_rules
+    spent = {"parse": 0.0, "read_department": 0.0, "durable session": 0.0, "scoring (all)": 0.0, "reasons": 0.0}
+    real_fired = DurableMatcher.fired
 
     def timed_fired(*a, **k):
         t = time.perf_counter()
@@ -59,30 +60,30 @@ def stages(lines, compiled) -> None:
         finally:
             spent["durable session"] += time.perf_counter() - t
 
-    explain.fired_rules = timed_fired
+    DurableMatcher.fired = timed_fired
     try:
         total0 = time.perf_counter()
         for i, line in enumerate(lines, 1):
             t0 = time.perf_counter()
             data = loads(line)
             t1 = time.perf_counter()
-            dept = department_from(Document(f"<line {i}>", data, None), compiled)
+            dept = read_department(Document(f"<line {i}>", data, None), compiled)
             t2 = time.perf_counter()
-            result = explain.evaluate(compiled, dept)
+            result = service.evaluate_department(compiled, dept)
             t3 = time.perf_counter()
             spent["parse"] += t1 - t0
             spent["read_department"] += t2 - t1
-            spent["explain (all)"] += t3 - t2
+            spent["scoring (all)"] += t3 - t2
             for leaf in result.deductions:     # not part of the path: reasons are filled on demand
                 leaf.reasons
             spent["reasons"] += time.perf_counter() - t3
         total = time.perf_counter() - total0 - spent["reasons"]
     finally:
-        explain.fired_rules = real_fired
+        DurableMatcher.fired = real_fired
     n = len(lines)
     rows = [("json.loads of the line", spent["parse"]), ("read_department", spent["read_department"]),
             ("durable_rules session (fired_rules)", spent["durable session"]),
-            ("rest of explain.evaluate (points)", spent["explain (all)"] - spent["durable session"])]
+            ("rest of evaluate_department (points)", spent["scoring (all)"] - spent["durable session"])]
     print(f"Part 1 — stages, {n:,} departments in {total:.2f}s = {n / total:,.0f} depts/s (timers add a little)")
     for label, s in rows:
         print(f"  {label:<40} {s / total:6.1%}   {s / n * 1e6:7.0f} µs/dept")
