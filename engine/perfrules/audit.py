@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, cast
 
 from . import expr
 from .problems import InputError
@@ -63,7 +63,8 @@ def audit(result: Result, doc) -> list[Discrepancy]:
     policy = result.policy
     full = expr.round2(policy.full_score)
     score = _r(claimed["score"])
-    items = claimed.get("deductions") or []
+    # facts.schema.json: claimed.deductions is a list of {indicator, points, reason}
+    items = cast("list[Mapping[str, object]]", claimed.get("deductions") or [])
     total_claimed = sum((_r(d["points"]) for d in items), Decimal("0.00"))
     if score != result.score:
         out.append(Discrepancy("total", "", score, result.score,

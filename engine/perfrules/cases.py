@@ -18,6 +18,7 @@ from . import service
 from .facts import read_department
 from .load import Document, load_file
 from .methods import METHODS
+from .model import Policy, Rule
 from .problems import InputError, Problem
 from .schema import schema_problems
 
@@ -81,14 +82,14 @@ class CaseResult:
 class FileReport:
     cases: CaseFile
     results: list[CaseResult]
-    policy: object
+    policy: Policy
 
     @property
     def passed(self) -> int:
         return sum(r.ok for r in self.results)
 
-    def uncovered(self) -> list:
-        fired = set().union(*(r.fired for r in self.results)) if self.results else set()
+    def uncovered(self) -> list[Rule]:
+        fired: set[int] = set().union(*(r.fired for r in self.results)) if self.results else set()
         return [r for r in self.policy.rules if r.index not in fired]
 
 
@@ -225,7 +226,7 @@ def _compare(want: dict, result) -> list[Diff]:
     return diffs
 
 
-def describe(policy, rule, lang: str = "zh") -> str:
+def describe(policy: Policy, rule: Rule, lang: str = "zh") -> str:
     """A rule as staff would name it in a coverage report (each method words its own)."""
     leaf = policy.leaf_index[rule.leaf]
     return METHODS[leaf.method.kind].describe(leaf, rule, lang)

@@ -24,7 +24,7 @@ MAX_DEPTH = 64                        # nesting depth of collections
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """SafeLoader with exact numbers and YAML 1.2-style booleans."""
 
     yaml_implicit_resolvers = {

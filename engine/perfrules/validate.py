@@ -227,11 +227,11 @@ class _PolicyBuilder:
             if "method" in x:
                 self.err("E203", path + ("method",), f"指标 {head.id} 有下级指标，不能再写 method；计分方法写在最下级指标上。",
                          "an indicator with children has no method", at_key=True)
-            return Group(children=children, **common)  # type: ignore[arg-type]
+            return Group(children=children, **common)
         if "method" not in x:
             self.err("E201", path, f"最下级指标 {head.id}“{head.name}”缺少计分方法 method。",
                      f"leaf indicator {head.id} has no method", at_key=False)
-            return Group(children=(), **common)  # type: ignore[arg-type]   # refused anyway
+            return Group(children=(), **common)  # refused anyway
         return self.build_leaf(head, x["method"], path + ("method",), common)
 
     def build_leaf(self, head: Head, m: dict[str, Any], path: Path, common: dict[str, Any]) -> Leaf:

@@ -6,7 +6,10 @@ batches and pipelines stay quiet; rich is imported only then.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 PROGRESS_AFTER = 1.0       # seconds before a progress bar appears (on a terminal only)
 
@@ -20,7 +23,8 @@ class ProgressBar:
         self.enabled = stream.isatty() if enabled is None else enabled
         self.estimate, self.lang = estimate, lang
         self.started = time.monotonic()
-        self.bar = None
+        self.bar: Progress | None = None
+        self.task: TaskID                # set by _start, with the bar
         self.done = 0
 
     def tick(self) -> None:
@@ -29,6 +33,7 @@ class ProgressBar:
             if not self.enabled or time.monotonic() - self.started < PROGRESS_AFTER:
                 return
             self._start()
+            assert self.bar is not None
         self.bar.update(self.task, completed=self.done)
 
     def _start(self) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import signal
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .. import readers
 from ..load import Document
@@ -25,9 +26,21 @@ from ..model import Policy
 from ..report.json import to_dict
 from ..report.present import money, name, reason_text
 
+if TYPE_CHECKING:
+    from ..score import Result
+
 INFLIGHT_PER_JOB = 4       # chunks queued per worker: bounds memory, keeps workers busy
 
-_SETTINGS = {"policy": None, "lang": "zh", "json": False}
+
+@dataclass(frozen=True)
+class _Settings:
+    """What init_worker remembers, per process."""
+    policy: str | None = None       # the --policy reference, if one was given
+    lang: str = "zh"
+    json: bool = False              # send back each row's report.json.to_dict (JSON Lines output)
+
+
+_SETTINGS = _Settings()
 _POLICIES: dict[tuple[str, str], Policy] = {}       # (policy reference, folder) -> Policy, per process
 
 
@@ -40,7 +53,8 @@ def init_worker(policy_ref: str | None, lang: str, want_json: bool, in_child: bo
     """Per process: remember the settings and compile the --policy once."""
     if in_child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
-    _SETTINGS.update(policy=policy_ref, lang=lang, json=want_json)
+    global _SETTINGS
+    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json)
     if policy_ref is not None:
         try:
             _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
@@ -53,7 +67,7 @@ def run_chunk(tasks: list[readers.Task]) -> list[Outcome]:
 
 
 def _evaluate(task: readers.Task) -> Outcome:
-    doc = None
+    doc: Document | None = None
     try:
         doc = readers.read(task)
         policy = _policy_for(doc)
@@ -66,7 +80,7 @@ def _evaluate(task: readers.Task) -> Outcome:
         return Outcome(task.source, _department_name(doc), internal=f"{type(exc).__name__}: {exc}")
 
 
-def _department_name(doc) -> str:
+def _department_name(doc: Document | None) -> str:
     data = getattr(doc, "data", None)
     dept = data.get("department") if isinstance(data, dict) else None
     return dept if isinstance(dept, str) else ""
@@ -75,7 +89,7 @@ def _department_name(doc) -> str:
 def _policy_for(doc: Document) -> Policy:
     """service.policy_for, remembered per (reference, folder) so that 10,000 rows naming the
     same policy resolve and stat it once."""
-    ref = _SETTINGS["policy"]
+    ref = _SETTINGS.policy
     if ref is not None:
         key = ("--policy", ref)
     else:
@@ -89,8 +103,8 @@ def _policy_for(doc: Document) -> Policy:
     return policy
 
 
-def _outcome(source: str, result) -> Outcome:
-    lang = _SETTINGS["lang"]
+def _outcome(source: str, result: Result) -> Outcome:
+    lang = _SETTINGS.lang
     p = result.policy
     deductions = result.deductions
     return Outcome(
@@ -100,10 +114,11 @@ def _outcome(source: str, result) -> Outcome:
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
-        row=to_dict(result, lang) if _SETTINGS["json"] else None)
+        row=to_dict(result, lang) if _SETTINGS.json else None)
 
 
-def drive(tasks: Iterable[readers.Task], jobs: int, init_args: tuple, handle: Callable[[Outcome], None]) -> None:
+def drive(tasks: Iterable[readers.Task], jobs: int, init_args: tuple[str | None, str, bool],
+          handle: Callable[[Outcome], None]) -> None:
     """Evaluate every task and hand each Outcome to `handle`, in input order."""
     if jobs <= 1:
         init_worker(*init_args, False)

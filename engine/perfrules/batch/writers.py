@@ -72,6 +72,7 @@ class _JsonlWriter(Writer):
 
     def write(self, o: Outcome) -> None:
         # each row names its own policy and indicators; "source" first, as documented
+        assert o.row is not None      # a JSON Lines batch has its workers send every row
         self.f.write(json.dumps({"source": o.source, **o.row}, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.rows += 1
 
@@ -131,6 +132,7 @@ class _XlsxWriter(Writer):
     def write(self, o: Outcome) -> None:
         from openpyxl.cell import WriteOnlyCell
         row = self.cells(o)
+        assert self.tops is not None      # cells() took them from the first department
         numbers = {3, *range(5, 5 + len(self.tops))}   # the score and the points lost per indicator
         out = []
         for n, value in enumerate(row):
@@ -160,8 +162,10 @@ class _XlsxWriter(Writer):
 
 def writer_for(fmt: str, path: Path | None, lang: str) -> Writer:
     if fmt == ".csv":
+        assert path is not None       # output_format: only an --output path is .csv or .xlsx
         return _CsvWriter(path, lang)
     if fmt == ".xlsx":
+        assert path is not None
         return _XlsxWriter(path, lang)
     return _JsonlWriter(path, lang)
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
+from typing import Callable, Iterator, cast
 
 from ..load import Document
+from ..model import Policy
 from ..problems import InputError, Problem
 from . import csv, jsonl, yaml
 from .task import Task
@@ -38,11 +39,11 @@ def reader_for(path: str | Path) -> ModuleType:
 def read(task: Task) -> Document:
     """One task's document; raises its located InputError."""
     if task.kind == "bad":
-        raise InputError(list(task.payload))
+        raise InputError(list(cast("tuple[Problem, ...]", task.payload)))   # a bad task's payload: its problems
     return _BY_KIND[task.kind].read(task)
 
 
-def finish(doc: Document, policy) -> None:
+def finish(doc: Document, policy: Policy) -> None:
     """Complete a document once its policy is known: a CSV column may name a fact by its
     label, which only the policy declares. Nothing to do for YAML and JSON Lines."""
     if isinstance(doc, csv.RowDocument):
@@ -56,7 +57,7 @@ def documents(path: str | Path, items: Path | None = None) -> list[Document]:
     return [read(t) for t in Inputs([Path(path)], items).tasks()]
 
 
-def _is(check) -> bool:
+def _is(check: Callable[[], bool]) -> bool:
     try:
         return check()
     except OSError:
@@ -68,10 +69,10 @@ class Inputs:
     then read lazily, in order. `policy` is the --policy, when given: CSV headers and the
     --items header are checked against it."""
 
-    def __init__(self, paths: list[Path], items: Path | None = None, policy=None):
+    def __init__(self, paths: list[Path], items: Path | None = None, policy: Policy | None = None):
         self.sources: list[tuple[Path, ModuleType]] = []
         self.items: csv.Items | None = None
-        problems = []
+        problems: list[Problem] = []
         for p in map(Path, paths):
             if _is(p.is_dir):     # _is: a name the file system refuses (ENAMETOOLONG) is "missing" (E101)
                 self.sources.append((p, yaml))

@@ -21,9 +21,10 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping, cast
 
 from ..load import Document
+from ..model import FactDecl, Policy
 from ..problems import InputError, Problem, did_you_mean
 from . import jsonl
 from .task import Task
@@ -43,6 +44,11 @@ _ROLES = {
 _ITEM_ROLES = {"department": "department", "部门": "department", "部门名称": "department", "单位": "department",
                "单位名称": "department", "list": "list", "列表": "list", "事实": "list", "list_key": "list"}
 _TEXTS_SPLIT = re.compile(r"[；;|\n]")
+
+# An --items record: (ITEMS.csv:LINE, list name, ((column, text), …)).
+ItemRecord = tuple[str, str, tuple[tuple[str, str], ...]]
+# A row task's payload: (the header, the row's cells, its department's --items records).
+RowPayload = tuple[tuple[str, ...], list[str], tuple[ItemRecord, ...]]
 
 
 def _norm(text: str) -> str:
@@ -110,7 +116,7 @@ def _header_problem(path: Path, raw: str, line: int, column: str, code, zh, en, 
     return Problem(code, zh, en, str(path), line, col, "$", hint, hint_en, raw)
 
 
-def check(path: Path, policy=None) -> list[Problem]:
+def check(path: Path, policy: Policy | None = None) -> list[Problem]:
     """The problems of a CSV file's header (or of reading it), checked against the --policy
     (policy) when one is given."""
     try:
@@ -120,7 +126,7 @@ def check(path: Path, policy=None) -> list[Problem]:
         return list(exc.problems)
 
 
-def _header_problems(path, header, raw, line, policy) -> list[Problem]:
+def _header_problems(path: Path, header: list[str], raw: str, line: int, policy: Policy | None) -> list[Problem]:
     roles = [_ROLES.get(_norm(h).lower()) for h in header]
     out = []
     if "department" not in roles:
@@ -149,11 +155,11 @@ class Items:
     department's row takes its records; the ones no row took are reported at the end."""
 
     def __init__(self):
-        self.rows: dict[str, list] = {}       # department -> [(ITEMS.csv:LINE, list name, cells)]
+        self.rows: dict[str, list[ItemRecord]] = {}   # department -> [(ITEMS.csv:LINE, list name, cells)]
         self.first: dict[str, str] = {}       # department -> its first record's ITEMS.csv:LINE
         self.used: set[str] = set()
 
-    def take(self, department: str) -> tuple:
+    def take(self, department: str) -> tuple[ItemRecord, ...]:
         records = self.rows.get(department)
         if records is None:
             return ()
@@ -163,7 +169,7 @@ class Items:
     def unused(self) -> list[tuple[str, str]]:
         return [(self.first[d], d) for d in self.rows if d not in self.used]
 
-    def read(self, path: Path, policy=None) -> None:
+    def read(self, path: Path, policy: Policy | None = None) -> None:
         """Index the file's records by department; its problems are raised together."""
         problems = []
         with _csv_reader(path) as (header, raw, line, rows):
@@ -220,7 +226,7 @@ def count(path: Path) -> int:
 
 # ---- a row, read in the worker ------------------------------------------------------------
 
-_NAMES: dict = {}          # policy sha -> {normalised key or label: fact key}, per process
+_NAMES: dict[str, dict[str, str]] = {}          # policy sha -> {normalised key or label: fact key}, per process
 
 
 @dataclass
@@ -229,9 +235,9 @@ class RowDocument(Document):
     Problems inside a list record that came from the --items file are located at that file's
     line instead of the department's row."""
 
-    fact_cells: list = field(default_factory=list)  # (column, text) for each fact cell
-    records: tuple = ()                             # the department's --items records
-    origins: dict = field(default_factory=dict)     # path prefix -> "ITEMS.csv:LINE"
+    fact_cells: list[tuple[str, str]] = field(default_factory=list)   # (column, text) for each fact cell
+    records: tuple[ItemRecord, ...] = ()                              # the department's --items records
+    origins: dict[tuple, str] = field(default_factory=dict)           # path prefix -> "ITEMS.csv:LINE"
 
     def problem(self, code, path=(), *args, **kwargs) -> Problem:
         p = Document.problem(self, code, path, *args, **kwargs)
@@ -246,7 +252,7 @@ class RowDocument(Document):
 def read(task: Task) -> RowDocument:
     """The row's fixed columns (department, policy, year…) as data; its fact cells kept for
     name_facts."""
-    header, cells, records = task.payload
+    header, cells, records = cast(RowPayload, task.payload)   # a row task's payload (tasks above)
     data: dict = {}
     doc = RowDocument(task.source, data, None, records=records)
     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
@@ -268,7 +274,7 @@ def read(task: Task) -> RowDocument:
     return doc
 
 
-def fact_names(policy) -> dict[str, str]:
+def fact_names(policy: Policy) -> dict[str, str]:
     """Normalised fact key, label or English label -> fact key (keys win over labels)."""
     names = _NAMES.get(policy.sha256)
     if names is None:
@@ -276,9 +282,9 @@ def fact_names(policy) -> dict[str, str]:
     return names
 
 
-def field_names(decls: dict) -> dict[str, str]:
+def field_names(decls: Mapping[str, FactDecl]) -> dict[str, str]:
     """Normalised key, label or English label -> key, for fact declarations (keys win)."""
-    names = {}
+    names: dict[str, str] = {}
     for key, f in decls.items():
         for label in (f.label_en, f.label):
             if label:
@@ -287,11 +293,12 @@ def field_names(decls: dict) -> dict[str, str]:
     return names
 
 
-def name_facts(doc: RowDocument, policy) -> None:
+def name_facts(doc: RowDocument, policy: Policy) -> None:
     """Name each cell by its fact key in `policy`; attach the department's --items records."""
     names = fact_names(policy)
-    facts = doc.data["facts"]
-    problems = []
+    assert isinstance(doc.data, dict)     # read() made it
+    facts: dict[str, object] = doc.data["facts"]
+    problems: list[Problem] = []
     for column, value in doc.fact_cells:
         key = names.get(_norm(column), column)   # unknown: read_department reports it with a suggestion
         if key in facts:
@@ -300,8 +307,9 @@ def name_facts(doc: RowDocument, policy) -> None:
             continue
         decl = policy.facts.get(key)
         if decl is not None and decl.type == "texts":
-            value = [s.strip() for s in _TEXTS_SPLIT.split(value) if s.strip()]
-        facts[key] = value
+            facts[key] = [s.strip() for s in _TEXTS_SPLIT.split(value) if s.strip()]
+        else:
+            facts[key] = value
     lists = {k: d for k, d in policy.facts.items() if d.type == "list"}
     list_names = {}
     for key, decl in lists.items():
@@ -310,10 +318,10 @@ def name_facts(doc: RowDocument, policy) -> None:
                 list_names[_norm(label)] = key
     for where, list_name, cells in doc.records:
         if list_name:
-            key = list_names.get(_norm(list_name))
+            list_key = list_names.get(_norm(list_name))
         else:
-            key = next(iter(lists)) if len(lists) == 1 else None
-        if key is None:
+            list_key = next(iter(lists)) if len(lists) == 1 else None
+        if list_key is None:
             known = "、".join(lists) or "（无）"
             msg = (f"评分办法 {policy.id} 没有列表事实“{list_name}”。" if list_name else
                    f"评分办法 {policy.id} 有多个列表事实（{known}），请在 list 列写明这一行属于哪一个。")
@@ -321,13 +329,15 @@ def name_facts(doc: RowDocument, policy) -> None:
                                     else "several list facts: say which one in the list column",
                                     where, hint=did_you_mean(list_name, lists) if list_name else f"可选：{known}。"))
             continue
-        if key in facts and not isinstance(facts[key], list):
-            problems.append(doc.problem("E104", ("facts", key), f"“{key}”既有一列，又有 --items 记录；只能用一种方式给出。",
-                                        f"'{key}' is given both as a column and as --items records"))
+        if list_key in facts and not isinstance(facts[list_key], list):
+            problems.append(doc.problem("E104", ("facts", list_key),
+                                        f"“{list_key}”既有一列，又有 --items 记录；只能用一种方式给出。",
+                                        f"'{list_key}' is given both as a column and as --items records"))
             continue
-        fields = field_names(lists[key].fields)
-        records = facts.setdefault(key, [])
-        doc.origins[("facts", key, len(records))] = where
+        fields = field_names(lists[list_key].fields)
+        records = facts.setdefault(list_key, [])
+        assert isinstance(records, list)      # a column's value for it was refused above
+        doc.origins[("facts", list_key, len(records))] = where
         records.append({fields.get(_norm(c), c): v for c, v in cells})
     if problems:
         raise InputError(problems)

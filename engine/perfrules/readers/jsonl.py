@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, cast
 
 from ..load import MAX_FILE_BYTES, Document, decode
 from ..problems import InputError, Problem
@@ -71,8 +71,9 @@ def read(task: Task) -> Document:
     doc = Document(task.source, None, None)
     hint = '每行应是一个完整的 JSON 对象，例如 {"department": "…", "facts": {…}}。'
     hint_en = 'Each line must be one JSON object, e.g. {"department": "…", "facts": {…}}.'
+    text = cast(str, task.payload)      # a json task's payload: its line's text (tasks above)
     try:
-        doc.data = json.loads(task.payload, parse_float=Decimal, object_pairs_hook=_pairs)
+        doc.data = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs)
     except _DuplicateKey as exc:
         raise InputError([doc.problem_at("E104", 0, 0, "$", f"字段“{exc.args[0]}”重复出现；JSON 只会保留最后一个值。",
                                          f"key '{exc.args[0]}' appears twice")])

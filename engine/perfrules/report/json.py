@@ -7,25 +7,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
+from ..model import Leaf
 from .present import dump_json, money, name, plain, reason_text, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
 
 
-def _node(node: IndicatorResult, lang: str) -> dict:
+def _node(node: IndicatorResult, lang: str) -> dict[str, object]:
     ind = node.indicator
-    out = {"id": ind.id, "name": name(ind, lang), "points": money(ind.points), "score": money(node.score),
-           "deduction": money(node.deduction)}
+    out: dict[str, object] = {"id": ind.id, "name": name(ind, lang), "points": money(ind.points),
+                              "score": money(node.score), "deduction": money(node.deduction)}
     if node.children:
         out["children"] = [_node(c, lang) for c in node.children]
     else:
+        assert isinstance(ind, Leaf)          # a group has children (policy.schema.json: minItems 1)
         out.update({"method": ind.method.kind, "confidence": ind.confidence, "basis": ind.basis,
                     "reasons": node.reasons if lang == "zh" else node.reasons_en, "facts_used": plain(node.facts_used)})
     return out
 
 
-def to_dict(result: Result, lang: str = "zh") -> dict:
+def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
     p = result.policy
     by_id = p.indicator_index
     return {

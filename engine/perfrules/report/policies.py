@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 def _row(entry: ShippedPolicy, lang: str) -> dict:
     p = entry.policy
     if p is None:
+        assert entry.problem is not None      # a policy that does not load has its problem
         return {"id": entry.id, "error": entry.problem.text(lang)}
     leaves = p.leaves()
     return {"id": p.id, "title": title(p, lang), "year": p.year, "version": p.version, "indicators": len(leaves),
