@@ -1,5 +1,5 @@
-# Two targets a new machine needs: `make demo` runs the shipped example, `make test` runs
-# every test. Both build .venv first (Python 3.11 or 3.12 and gcc: durable-rules compiles C).
+# Two targets a new machine needs: `make demo` runs the shipped example, `make test` type-checks
+# the engine and runs every test. Both build .venv first (Python 3.11 or 3.12 and gcc: durable-rules compiles C).
 # The first interpreter that really runs and is 3.11 or 3.12 (pyenv shims may exist but fail).
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null && { echo $$p; break; }; done)
@@ -22,6 +22,7 @@ demo: venv
 
 test: venv
 	$(BIN)/pip install -q --no-deps --force-reinstall .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 clean:
