@@ -328,7 +328,7 @@ def main(argv=None) -> int:
 
     print(f"\nThroughput on one core ({pin_note}; median of {rounds} interleaved round(s); "
           "each from the JSON line to the score)")
-    say("perfrules", rate(n, seconds["perfrules"]), "read_department + explain.evaluate, durable_rules session per department")
+    say("perfrules", rate(n, seconds["perfrules"]), "read_department + service.evaluate_department, durable_rules session per department")
     say("plain", rate(n, seconds["plain"]), "no validation, no explanation")
     say("plain_agree", f"{agree('plain'):,} of {n:,}")
     if decision is None:
