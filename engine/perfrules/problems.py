@@ -103,6 +103,22 @@ class InputError(Exception):
         self.problems = problems
 
 
+def show_value(value: object, en: bool = False) -> str:
+    """A value a user wrote, as a message quotes it: text in quotes (30 characters at most),
+    true/false, 空值/nothing, a list or mapping by its kind."""
+    if isinstance(value, str):
+        return f"'{value[:30]}'" if en else f"“{value[:30]}”"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing" if en else "空值"
+    if isinstance(value, (list, dict)):
+        if en:
+            return "a list" if isinstance(value, list) else "a mapping"
+        return "（列表）" if isinstance(value, list) else "（映射）"
+    return str(value)
+
+
 def suggest(name: str, candidates) -> str | None:
     """The closest candidate to a misspelt name, for 'did you mean'."""
     found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)

@@ -15,7 +15,7 @@ from typing import Any
 from . import resources
 from .load import Document, json_path
 from .model import Path
-from .problems import Problem, did_you_mean, suggest
+from .problems import Problem, did_you_mean, show_value, suggest
 
 
 @lru_cache(maxsize=None)
@@ -120,43 +120,29 @@ def _schema_problem(doc: Document, e) -> Problem:
                            hint=hint, hint_en=did_you_mean(name, allowed, "en") or f"allowed: {', '.join(allowed)}",
                            at_key=True)
     if v == "type":
-        return doc.problem("E202", path, f"“{field}”应为{_type_zh(e.validator_value)}，实际填写的是 {_show(inst)}。",
-                           f"'{field}' should be {e.validator_value}, got {_show(inst, True)}")
+        return doc.problem("E202", path, f"“{field}”应为{_type_zh(e.validator_value)}，实际填写的是 {show_value(inst)}。",
+                           f"'{field}' should be {e.validator_value}, got {show_value(inst, True)}")
     if v in ("enum", "const"):
         allowed = e.validator_value if v == "enum" else [e.validator_value]
         hint = did_you_mean(str(inst), [str(a) for a in allowed]) or f"可选：{'、'.join(map(str, allowed))}。"
-        return doc.problem("E204", path, f"“{field}”的值 {_show(inst)} 不在允许范围内。",
-                           f"'{field}': {_show(inst, True)} is not one of {allowed}", hint=hint,
+        return doc.problem("E204", path, f"“{field}”的值 {show_value(inst)} 不在允许范围内。",
+                           f"'{field}': {show_value(inst, True)} is not one of {allowed}", hint=hint,
                            hint_en=did_you_mean(str(inst), [str(a) for a in allowed], "en"))
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         rel = {"minimum": "不能小于", "maximum": "不能大于", "exclusiveMinimum": "应大于", "exclusiveMaximum": "应小于"}[v]
-        return doc.problem("E204", path, f"“{field}”{rel} {e.validator_value}，实际是 {_show(inst)}。",
+        return doc.problem("E204", path, f"“{field}”{rel} {e.validator_value}，实际是 {show_value(inst)}。",
                            f"'{field}': {e.message}", hint=f"改为{rel} {e.validator_value} 的数。")
     if v in ("minItems", "minLength", "minProperties"):
         return doc.problem("E201", path, f"“{field}”不能为空。", f"'{field}' cannot be empty")
     if v == "uniqueItems":
         return doc.problem("E305", path, f"“{field}”中有重复的值。", f"'{field}' has duplicate values")
     desc = e.schema.get("description", "") if isinstance(e.schema, dict) else ""
-    return doc.problem("E205", path, f"“{field}”{('（' + title + '）') if title else ''}格式不符合要求：{_show(inst)}。" +
+    return doc.problem("E205", path, f"“{field}”{('（' + title + '）') if title else ''}格式不符合要求：{show_value(inst)}。" +
                        (f"要求：{desc}" if desc else ""), f"'{field}': {e.message}")
 
 
 def _where(path) -> str:
     return f"{json_path(path)} " if path else "文件最外层"
-
-
-def _show(value, en: bool = False) -> str:
-    if isinstance(value, (dict, list)):
-        if en:
-            return "a mapping" if isinstance(value, dict) else "a list"
-        return "（" + ("映射" if isinstance(value, dict) else "列表") + "）"
-    if isinstance(value, str):
-        return f"'{value[:30]}'" if en else f"“{value[:30]}”"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "nothing" if en else "空值"
-    return str(value)
 
 
 def yaml11_problems(doc: Document) -> list[Problem]:

@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import expr
 from .model import NUMERIC_TYPES, FactDecl
-from .problems import did_you_mean
+from .problems import did_you_mean, show_value
 
 Problem3 = tuple[str, str, str]          # (中文, English, code)
 Coerced = tuple[object, "Problem3 | None"]
@@ -71,7 +71,7 @@ def _coerce_boolean(decl: FactDecl, raw):
             return True, None
         if s in _FALSE:
             return False, None
-    return None, (f"应填 true 或 false（也可写 是/否），实际是 {show(raw)}。", f"expected true or false, got {show(raw, True)}", "E402")
+    return None, (f"应填 true 或 false（也可写 是/否），实际是 {show_value(raw)}。", f"expected true or false, got {show_value(raw, True)}", "E402")
 
 
 def _coerce_text(decl: FactDecl, raw):
@@ -79,7 +79,7 @@ def _coerce_text(decl: FactDecl, raw):
         return raw.strip(), None
     if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
         return str(raw), None
-    return None, (f"应为文字，实际是 {show(raw)}。", f"expected text, got {show(raw, True)}", "E402")
+    return None, (f"应为文字，实际是 {show_value(raw)}。", f"expected text, got {show_value(raw, True)}", "E402")
 
 
 def _coerce_texts(decl: FactDecl, raw):
@@ -87,7 +87,7 @@ def _coerce_texts(decl: FactDecl, raw):
         raw = [raw]
     if isinstance(raw, list) and all(isinstance(x, (str, int, Decimal)) and not isinstance(x, bool) for x in raw):
         return [str(x).strip() for x in raw if str(x).strip()], None
-    return None, (f"应为文字列表，实际是 {show(raw)}。", f"expected a list of text, got {show(raw, True)}", "E402")
+    return None, (f"应为文字列表，实际是 {show_value(raw)}。", f"expected a list of text, got {show_value(raw, True)}", "E402")
 
 
 def _coerce_choice(decl: FactDecl, raw):
@@ -97,14 +97,14 @@ def _coerce_choice(decl: FactDecl, raw):
     if s in decl.options:
         return s, None
     hint = did_you_mean(str(raw), decl.options)
-    return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {show(raw)}。{hint}",
-                  f"expected one of {', '.join(decl.options)}, got {show(raw, True)}", "E204")
+    return None, (f"应为 {'、'.join(decl.options)} 之一，实际是 {show_value(raw)}。{hint}",
+                  f"expected one of {', '.join(decl.options)}, got {show_value(raw, True)}", "E204")
 
 
 def _coerce_list(decl: FactDecl, raw):
     if isinstance(raw, list):
         return raw, None   # records are read by read_records, which can locate each field
-    return None, (f"应为记录列表（每项以“- ”开头），实际是 {show(raw)}。", "expected a list of records", "E402")
+    return None, (f"应为记录列表（每项以“- ”开头），实际是 {show_value(raw)}。", "expected a list of records", "E402")
 
 
 def _unknown_type(decl: FactDecl, raw):
@@ -117,7 +117,7 @@ _COERCE: dict[str, Callable[[FactDecl, object], Coerced]] = {**{t: _coerce_numbe
 
 def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
     if isinstance(raw, bool) or raw is None:
-        return None, (f"应为数字，实际是 {show(raw)}。", f"expected a number, got {show(raw, True)}", "E402")
+        return None, (f"应为数字，实际是 {show_value(raw)}。", f"expected a number, got {show_value(raw, True)}", "E402")
     if isinstance(raw, float):   # .inf / .nan from YAML
         return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
     if isinstance(raw, (int, Decimal)):
@@ -127,14 +127,14 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
                           f"{value} in a percent field is ambiguous", "E404")
         return value, None
     if not isinstance(raw, str):
-        return None, (f"应为数字，实际是 {show(raw)}。", f"expected a number, got {show(raw, True)}", "E402")
+        return None, (f"应为数字，实际是 {show_value(raw)}。", f"expected a number, got {show_value(raw, True)}", "E402")
     m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))   # most values need no clean-up
     if not m:
-        return None, (f"无法识别的数字 {show(raw)}。", f"not a number: {show(raw, True)}", "E402")
+        return None, (f"无法识别的数字 {show_value(raw)}。", f"not a number: {show_value(raw, True)}", "E402")
     try:
         value = Decimal(m.group(1))
     except InvalidOperation:
-        return None, (f"无法识别的数字 {show(raw)}。", f"not a number: {show(raw, True)}", "E402")
+        return None, (f"无法识别的数字 {show_value(raw)}。", f"not a number: {show_value(raw, True)}", "E402")
     unit = m.group(2) or ""
     if unit == "%":
         return value / 100, None
@@ -150,18 +150,3 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
                       f"{value} in a percent field is ambiguous", "E404")
     return value, None
-
-
-def show(raw: object, en: bool = False) -> str:
-    """A raw value as a message quotes it."""
-    if isinstance(raw, str):
-        return f"'{raw[:30]}'" if en else f"“{raw[:30]}”"
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if raw is None:
-        return "nothing" if en else "空值"
-    if isinstance(raw, (list, dict)):
-        if en:
-            return "a list" if isinstance(raw, list) else "a mapping"
-        return "（列表）" if isinstance(raw, list) else "（映射）"
-    return str(raw)

@@ -14,7 +14,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from .. import expr, template
 from ..model import NUMERIC_TYPES, FactDecl, Leaf, Params, Path, Rule, When
-from ..problems import did_you_mean
+from ..problems import did_you_mean, show_value
 
 # (rule index, record index or None): what a matcher reports for one department
 Firing = tuple[int, "int | None"]
@@ -78,12 +78,6 @@ def records(m: Mapping[str, object], key: str) -> list[dict[str, Any]]:
 
 def dec(x: object) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(str(x))
-
-
-def show(value: object) -> str:
-    if isinstance(value, str):
-        return f"“{value[:30]}”"
-    return str(value)
 
 
 _WHAT_EN = {"档次得分": "the band score", "扣分": "the deduction", "单项扣分": "the deduction per item",
@@ -157,7 +151,7 @@ class Checks:
         try:
             return expr.number_text(value) if isinstance(value, str) else dec(value)
         except (ValueError, ArithmeticError):
-            self.err("E202", path, f"应为数字或百分比（如 90%），实际是 {show(value)}。", "expected a number or a percent")
+            self.err("E202", path, f"应为数字或百分比（如 90%），实际是 {show_value(value)}。", "expected a number or a percent")
             return None
 
     def condition(self, text: str, path: Path) -> expr.Formula | None:
