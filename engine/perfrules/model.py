@@ -234,6 +234,7 @@ class Policy:
     subject_en: str = "overall expenditure performance"
     file: str = ""
     sha256: str = ""
+    official: bool = True         # chosen by its id; False: by a path, and then `id` is that path
 
     def leaves(self) -> list[Leaf]:
         return self._leaves

@@ -10,6 +10,7 @@ accepted only where the caller allows it, and only if it is a policy file (.yaml
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
@@ -35,6 +36,7 @@ class PolicyRegistry:
     def __init__(self, folders: Sequence[Path] = (), cache_size: int = 32):
         self.folders = [Path(f) for f in folders]
         self._ids: dict[str, Path] | None = None
+        self._files: set[Path] | None = None
         self._cache: OrderedDict[tuple[str, str], Policy] = OrderedDict()
         self._cache_size = cache_size
 
@@ -53,6 +55,9 @@ class PolicyRegistry:
         ids = self.ids()
         if ref in ids:
             return ids[ref]
+        return self._path(ref, allow_paths, near, file, ids)
+
+    def _path(self, ref: str, allow_paths: bool, near: Path | None, file: str, ids: dict[str, Path]) -> Path:
         if allow_paths:
             candidates = [Path(ref)]
             if near is not None and not Path(ref).is_absolute():
@@ -69,6 +74,8 @@ class PolicyRegistry:
             f"no policy '{ref}': neither a shipped id nor a file", file)])
 
     def load(self, path: Path) -> Policy:
+        """The policy in a file. One that is not a registered policy file keeps its path as its
+        id (reports add its sha256), so that it is never shown under an official id."""
         text = read_text(path)
         key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), str(path))
         policy = self._cache.get(key)
@@ -79,12 +86,19 @@ class PolicyRegistry:
                 raise InputError([Problem("E406", f"{path} 不是评分办法文件（没有 indicators）。",
                                           f"{path} is not a policy file (no indicators)", str(path))])
             policy = policy_from_document(doc)
+            if Path(path).resolve() not in self._registered():
+                policy = dataclasses.replace(policy, id=str(path), official=False)
             self._cache[key] = policy
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
         return policy
+
+    def _registered(self) -> set[Path]:
+        if self._files is None:
+            self._files = {p.resolve() for p in self.ids().values()}
+        return self._files
 
 
 def _is_file(path: Path) -> bool:
@@ -101,7 +115,7 @@ class Service:
     def __init__(self, matcher: Matcher[Any] | None = None, registry: PolicyRegistry | None = None, keep: int = 32):
         self._matcher = matcher
         self.registry = registry or PolicyRegistry()
-        self._prepared: OrderedDict[str, tuple[Policy, Any]] = OrderedDict()
+        self._prepared: OrderedDict[str, Any] = OrderedDict()
         self._keep = keep
 
     @property
@@ -134,16 +148,14 @@ class Service:
         return self.registry.load(path)      # the policy's own problems keep their own file:line
 
     def prepared(self, policy: Policy) -> Any:
-        entry = self._prepared.get(policy.sha256)
-        if entry is not None and entry[0] is policy:
+        """The matcher's form of a policy, by content: the same text prepares once."""
+        prepared = self._prepared.get(policy.sha256)
+        if prepared is not None:
             self._prepared.move_to_end(policy.sha256)
-            return entry[1]
-        if entry is not None:
-            self.matcher.release(entry[1])
-        prepared = self.matcher.prepare(policy)
-        self._prepared[policy.sha256] = (policy, prepared)
+            return prepared
+        prepared = self._prepared[policy.sha256] = self.matcher.prepare(policy)
         if len(self._prepared) > self._keep:
-            _, (_, old) = self._prepared.popitem(last=False)
+            _, old = self._prepared.popitem(last=False)
             self.matcher.release(old)
         return prepared
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..cases import describe
 from ..problems import render_all
-from .present import dump_json, dump_lines
+from .present import dump_json, dump_lines, policy_ref
 
 if TYPE_CHECKING:
     from ..cases import FileReport, Suite
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 def _file_lines(rep: FileReport, lang: str) -> list[str]:
     zh = lang == "zh"
-    lines = [f"{rep.cases.file}（评分办法 {rep.policy.id}）" if zh else f"{rep.cases.file} (policy {rep.policy.id})"]
+    lines = [f"{rep.cases.file}（评分办法 {policy_ref(rep.policy, lang)}）" if zh else
+             f"{rep.cases.file} (policy {policy_ref(rep.policy, lang)})"]
     for r in rep.results:
         lines.append(f"  {'PASS' if r.ok else 'FAIL'}  {r.case.name}")
         lines += [f"        {d.text(lang)}" for d in r.diffs]

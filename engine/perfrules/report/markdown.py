@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
-from .present import CONFIDENCE, conclusion, dump_results, money, name, reason_text, title
+from .present import CONFIDENCE, conclusion, dump_results, money, name, policy_ref, reason_text, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -25,8 +25,8 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     conf = CONFIDENCE[lang]
     year = dept.year if dept.year is not None else p.year
     out = [f"# {dept.name} {year}" + (f" 年度{p.subject}自评" if zh else " self-evaluation"), ""]
-    out.append((f"评分办法：{p.title}（`{p.id}`，版本 {p.version}）" if zh else
-                f"Policy: {title(p, lang)} (`{p.id}`, version {p.version})"))
+    out.append((f"评分办法：{p.title}（`{policy_ref(p, lang)}`，版本 {p.version}）" if zh else
+                f"Policy: {title(p, lang)} (`{policy_ref(p, lang)}`, version {p.version})"))
     out.append("")
     out.append("| 编号 | 指标 | 分值 | 得分 | 扣分 | 扣分原因 | 可信度 |" if zh else
                "| ID | Indicator | Points | Score | Lost | Reason | Basis |")

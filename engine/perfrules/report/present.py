@@ -15,6 +15,7 @@ from .. import expr
 from ..problems import cell_width
 
 if TYPE_CHECKING:
+    from ..model import Policy
     from ..score import IndicatorResult, Result
 
 ORDINALS = "一二三四五六七八九十"
@@ -115,3 +116,11 @@ def dump_lines(stream: BinaryIO, lines: list[str]) -> None:
 def dump_json(stream: BinaryIO, data: Any) -> None:
     """Indented, non-ASCII kept as it is (Chinese stays readable), one newline at the end."""
     stream.write(encode(json.dumps(data, ensure_ascii=False, indent=2) + "\n"))
+
+
+def policy_ref(p: "Policy", lang: str) -> str:
+    """How a report names its policy: the id, or for a policy chosen by path, the path and the
+    start of its sha256 (never an official-looking id)."""
+    if p.official:
+        return p.id
+    return f"{p.id}，sha256 {p.sha256[:12]}" if lang == "zh" else f"{p.id}, sha256 {p.sha256[:12]}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
 from ..problems import cell_width
-from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, title
+from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, policy_ref, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -26,9 +26,9 @@ def render_text(result: Result, lang: str = "zh") -> str:
     p, dept = result.policy, result.department
     year = dept.year if dept.year is not None else p.year
     if lang == "zh":
-        lines = [f"评分办法：{title(p, lang)}（{p.id}，版本 {p.version}）", f"部门：{dept.name}　年度：{year}", ""]
+        lines = [f"评分办法：{title(p, lang)}（{policy_ref(p, lang)}，版本 {p.version}）", f"部门：{dept.name}　年度：{year}", ""]
     else:
-        lines = [f"Policy: {title(p, lang)} ({p.id}, version {p.version})", f"Department: {dept.name}   Year: {year}", ""]
+        lines = [f"Policy: {title(p, lang)} ({policy_ref(p, lang)}, version {p.version})", f"Department: {dept.name}   Year: {year}", ""]
     lines += _table(result, lang)
     lines.append("")
     lines += _summary(result, lang)
