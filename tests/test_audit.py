@@ -71,3 +71,14 @@ def test_missing_claim_is_invalid_input(tmp_path):
     result = runner.invoke(app, ["audit", str(path)])
     assert result.exit_code == 2
     assert "[E201]" in result.stderr and "claimed" in result.stderr
+
+
+def test_a_claim_of_only_a_total_is_checked_as_a_total(tmp_path):
+    """A report that gives only its score is not told that every due deduction is 漏扣分;
+    an explicit empty list still means 'no deductions claimed'."""
+    code, out = _audit_json(_with_claim(tmp_path, {"score": 96.88}))
+    assert code == 0 and out["ok"] and out["discrepancies"] == []
+    code, out = _audit_json(_with_claim(tmp_path, {"score": 97.5}))
+    assert code == 1 and [d["kind"] for d in out["discrepancies"]] == ["total"]
+    code, out = _audit_json(_with_claim(tmp_path, {"score": 96.88, "deductions": []}))
+    assert code == 1 and {d["kind"] for d in out["discrepancies"]} == {"arithmetic", "not_claimed"}

@@ -70,6 +70,8 @@ def audit(result: Result, doc) -> list[Discrepancy]:
         out.append(Discrepancy("total", "", score, result.score,
                                f"自报得分 {score}，按评分办法应为 {result.score}。",
                                f"claimed score {score}, the policy gives {result.score}"))
+    if "deductions" not in claimed:     # a claim of a total only: nothing itemised to check
+        return out
     if full - score != total_claimed:
         out.append(Discrepancy("arithmetic", "", total_claimed, full - score,
                                f"自报扣分合计 {total_claimed}，但满分 {full} 减自报得分 {score} 为 {full - score}。",
