@@ -4,7 +4,8 @@
 Kinds: policy (a whole policy; the first one is minimal.yaml), factfile (beside minimal.yaml,
 validated and evaluated), facts (declarations, wrapped with a placeholder indicator),
 scaffold (the §9 facts), indicator (a list of indicators, wrapped with the scaffold),
-shipped (the path of a shipped file).
+shipped (the path of a shipped file), cases (a test-case file beside minimal.yaml, run by
+perfrules test).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def validate(tmp_path, files: dict[str, str], *targets: str, command: str = "val
 
 def test_the_document_has_examples_of_every_kind():
     kinds = {kind for kind, _, _ in BLOCKS}
-    assert {"policy", "factfile", "facts", "scaffold", "indicator", "shipped"} <= kinds
+    assert {"policy", "factfile", "facts", "scaffold", "indicator", "shipped", "cases"} <= kinds
 
 
 @pytest.mark.parametrize("kind,body,line", BLOCKS, ids=[f"{k}-line{n}" for k, _, n in BLOCKS])
@@ -72,6 +73,9 @@ def test_example_passes_validate(tmp_path, kind, body, line):
         validate(tmp_path, {"p.yaml": wrap(facts, [placeholder])}, "p.yaml")
     elif kind == "indicator":
         validate(tmp_path, {"p.yaml": wrap(yaml.safe_load(SCAFFOLD)["facts"], yaml.safe_load(body))}, "p.yaml")
+    elif kind == "cases":
+        validate(tmp_path, {"minimal.yaml": MINIMAL, "c.cases.yaml": body}, "c.cases.yaml")
+        validate(tmp_path, {}, "c.cases.yaml", command="test")
     elif kind == "shipped":
         validate(tmp_path, {}, str(ROOT / body.strip()))
     else:
