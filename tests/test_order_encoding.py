@@ -1,0 +1,40 @@
+"""matcher/order.py: the text of two numbers compares as the numbers do, exactly."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from perfrules.matcher.order import encode
+
+NUMBERS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e13"), max_value=Decimal("1e13")),
+    st.integers(-10**13, 10**13).map(Decimal),
+    st.tuples(st.integers(-10**20, 10**20), st.integers(0, 30)).map(lambda t: Decimal(t[0]).scaleb(-t[1])))
+
+
+def _cmp(a, b) -> int:
+    return (a > b) - (a < b)
+
+
+@given(a=NUMBERS, b=NUMBERS)
+@example(a=Decimal("0.8999999"), b=Decimal("0.9"))
+@example(a=Decimal("99999999999.999999"), b=Decimal("1E+11"))
+@example(a=Decimal("-0.5"), b=Decimal("-0.51"))
+@example(a=Decimal("-5"), b=Decimal("-50"))
+@example(a=Decimal("0"), b=Decimal("-0.000001"))
+def test_text_order_is_number_order(a, b):
+    assert _cmp(encode(a), encode(b)) == _cmp(a, b)
+
+
+@pytest.mark.parametrize("same", [("2", "2.0", "2.000", "0.2E1"), ("-0.5", "-0.50"), ("0", "-0", "0.000")])
+def test_equal_numbers_have_equal_text(same):
+    assert len({encode(Decimal(x)) for x in same}) == 1
+
+
+def test_out_of_range_and_non_finite_are_refused():
+    for bad in (Decimal("1e600"), Decimal("Infinity"), Decimal("NaN")):
+        with pytest.raises(ValueError):
+            encode(bad)
