@@ -1017,3 +1017,19 @@ def test_interval_to_durable_is_exact_millionths():
     assert interval(expr.interval("(10%, 20%]"), "v") == [{"$gt": {"v": 100000}}, {"$lte": {"v": 200000}}]
     assert interval(expr.interval("= 0"), "v") == [{"v": 0}]
     assert interval(expr.interval("< -0.5"), "v") == [{"$lt": {"v": -500000}}]
+
+
+# ---- issue 8: constants of any length are exact at the edge, in both matchers ---------------
+
+def test_a_20_digit_constant_at_the_edge_is_exact_in_both_matchers():
+    from perfrules.matcher.reference import ReferenceMatcher
+    from perfrules.service import default
+    pol = policy("- {key: 数, type: number, required: true}",
+                 'kind: deductions\nrules:\n  - {when: "数 >= 99999999999.9999989", deduct: 1, reason: "扣{扣分}分"}\n'
+                 '  - {when: "数 < 0.10000000000000000001", deduct: 2, reason: "扣{扣分}分"}', points=5)
+    svc = default()
+    for value, expected in [("99999999999.999999", "4"), ("99999999999.999998", "5"), ("0.1", "3"), ("0.100001", "5")]:
+        dept = read_department(load_text(f"department: 测试部门\nfacts:\n  数: {value}\n", "<facts>"), pol)
+        durable = svc.matcher.fired(svc.prepared(pol), dept)
+        assert durable == ReferenceMatcher().fired(pol, dept), value
+        assert evaluate_department(pol, dept).score == D(expected), value
