@@ -124,19 +124,19 @@ def test_optional_template_segment_is_dropped_when_a_field_is_empty():
 def test_text_literals_are_never_rewritten():
     """90% -> 0.9 and NFKC apply to the code only: "10%以上" and "（一）" stay as written."""
     types = {"等次": "text", "甲": "number"}
-    for text in ['等次 == "10%以上"', "等次 == '10%以上'", "等次 == “10%以上”", "等次 == ＂10%以上＂"]:
+    for text in ['等次 == "10%以上"', "等次 == '10%以上'", "等次 == ＂10%以上＂", "等次 == ＇10%以上＇"]:
         f = expr.condition(text, types)
         assert expr.compute(f, {"等次": "10%以上"}) is True, text
         assert expr.compute(f, {"等次": "0.1以上"}) is False, text
-    f = expr.condition("等次 == “（一）” and 甲 >= 90%", types)
+    f = expr.condition("等次 == ＂（一）＂ and 甲 >= 90%", types)
     assert expr.compute(f, {"等次": "（一）", "甲": Decimal("0.9")}) is True
     assert expr.compute(f, {"等次": "(一)", "甲": Decimal("0.9")}) is False
-    assert expr.normalise("甲 ≥ ９０％ and 等次 == 'Ａ＝1'") == "甲 >= 0.90 and 等次 == 'Ａ＝1'"
+    assert expr.normalise("甲 ≥ ９０％ and 等次 == 'Ａ＝1“好”'") == "甲 >= 0.90 and 等次 == 'Ａ＝1“好”'"
 
 
 def test_a_quote_left_open_and_an_equals_sign_inside_text():
     types = {"等次": "text"}
-    for text in ["等次 == “好", "等次 == '好"]:
+    for text in ["等次 == ＂好", "等次 == '好"]:
         try:
             expr.condition(text, types)
         except expr.ExprError as exc:

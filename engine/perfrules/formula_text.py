@@ -2,9 +2,10 @@
 
 Only the code is normalised (NFKC: full-width brackets and digits; × ÷ ≥ ≤; 90% -> 0.90);
 text literals are kept exactly as written, so `等次 == "10%以上"` still compares with the text
-10%以上 and `"（一）"` keeps its full-width brackets. Literals may be quoted with " ' or the
-quotes a Chinese input method types (“…” ‘…’ ＂…＂ ＇…＇). `formula_name` is the name a formula
-sees for a fact key: two keys with one formula name cannot be told apart in a formula.
+10%以上 and `"（一）"` keeps its full-width brackets. Literals are quoted with " or ' (or their
+full-width forms ＂ ＇, which NFKC has always made ASCII); “…” and ‘…’ are not quotes here, since
+they usually wrap a fact's name by mistake (E308 says to use ASCII symbols). `formula_name` is
+the name a formula sees for a fact key: two keys with one formula name cannot be told apart.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 SYMBOLS = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "－": "-", "＝": "="})
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%")
-_CLOSE = {'"': '"', "'": "'", "＂": "＂", "＇": "＇", "“": "”", "‘": "’"}   # opening quote -> its closing quote
+_CLOSE = {'"': '"', "'": "'", "＂": "＂", "＇": "＇"}   # opening quote -> its closing quote
 
 
 class UnclosedQuote(ValueError):
