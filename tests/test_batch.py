@@ -484,3 +484,22 @@ def test_csv_cells_never_become_spreadsheet_formulas(tmp_path):
     rows = list(_csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[1][1] == "'" + data["department"]
     assert rows[1][3] == "96.88"
+
+
+# ---- issue 8: one text that cannot be written costs its row, not the batch ------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_lone_surrogate_fails_its_line_and_the_others_are_written(tmp_path, suffix):
+    docs = departments(4)
+    ok = [json.dumps(d, ensure_ascii=False) for d in docs]
+    lines = [ok[0], ok[1].replace('"测试部门00002"', '"测试\\ud800部门"'),
+             ok[2].replace('"名称": "', '"名称": "\\udfff', 1),
+             ok[3], '{"department": "成对的 \\ud83d\\ude00 可以", ' + ok[3][1:].replace('"department": "测试部门00004", ', "")]
+    jsonl = write_jsonl(tmp_path / "d.jsonl", lines)
+    out = tmp_path / f"out{suffix}"
+    code, err = quiet(inputs=[jsonl], output=out)
+    assert code == 1, err
+    rows = read_jsonl(out) if suffix == ".jsonl" else read_csv(out)
+    sources = [r.get("source", r.get("来源")) for r in rows]
+    assert sources == [f"{jsonl}:1", f"{jsonl}:4", f"{jsonl}:5"], err
+    assert f"{jsonl}:2" in err and f"{jsonl}:3" in err and "[E102]" in err and "代理码位" in err
