@@ -82,6 +82,7 @@ class Document:
     lines: list[str] = field(default_factory=list)
     yaml11_bools: set = field(default_factory=set)   # paths of plain yes/no/on/off scalars
     _keys: dict = field(default_factory=dict, repr=False)   # id(mapping node) -> {key text: (key, value)}
+    aliases: dict = field(default_factory=dict, repr=False)  # path as a reader names it -> path as written (Ａ率 for A率)
 
     def _entry(self, node: yaml.MappingNode, step):
         """(key node, value node) for a key, by an index built once per mapping (a file with
@@ -95,8 +96,17 @@ class Document:
             self._keys[id(node)] = index
         return index.get(str(step))
 
+    def written(self, path) -> tuple:
+        """The path as the file spells it (a reader may name a key otherwise: see aliases)."""
+        path = tuple(path)
+        for n in range(len(path), 0, -1) if self.aliases else ():
+            if path[:n] in self.aliases:
+                return tuple(self.aliases[path[:n]]) + path[n:]
+        return path
+
     def node_at(self, path) -> yaml.Node | None:
         """Walk the node tree along a path of keys and indices; stop at the deepest found."""
+        path = self.written(path)
         node = self.root
         for step in path:
             child = None
@@ -114,6 +124,7 @@ class Document:
         """The key node of the last step (to point at a key rather than its value)."""
         if not path:
             return self.root
+        path = self.written(path)
         parent = self.node_at(path[:-1])
         if isinstance(parent, yaml.MappingNode):
             entry = self._entry(parent, path[-1])
@@ -126,7 +137,7 @@ class Document:
         line = col = 0
         if node is not None:
             line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        return self.problem_at(code, line, col, json_path(path), message, message_en, hint, hint_en)
+        return self.problem_at(code, line, col, json_path(self.written(path)), message, message_en, hint, hint_en)
 
     def problem_at(self, code, line, col, path="$", message="", message_en="", hint="", hint_en="") -> Problem:
         source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
