@@ -484,3 +484,70 @@ def test_csv_cells_never_become_spreadsheet_formulas(tmp_path):
     rows = list(_csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[1][1] == "'" + data["department"]
     assert rows[1][3] == "96.88"
+
+
+# ---- issue 8: one text that cannot be written costs its row, not the batch ------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_lone_surrogate_fails_its_line_and_the_others_are_written(tmp_path, suffix):
+    docs = departments(4)
+    ok = [json.dumps(d, ensure_ascii=False) for d in docs]
+    lines = [ok[0], ok[1].replace('"测试部门00002"', '"测试\\ud800部门"'),
+             ok[2].replace('"名称": "', '"名称": "\\udfff', 1),
+             ok[3], '{"department": "成对的 \\ud83d\\ude00 可以", ' + ok[3][1:].replace('"department": "测试部门00004", ', "")]
+    jsonl = write_jsonl(tmp_path / "d.jsonl", lines)
+    out = tmp_path / f"out{suffix}"
+    code, err = quiet(inputs=[jsonl], output=out)
+    assert code == 1, err
+    rows = read_jsonl(out) if suffix == ".jsonl" else read_csv(out)
+    sources = [r.get("source", r.get("来源")) for r in rows]
+    assert sources == [f"{jsonl}:1", f"{jsonl}:4", f"{jsonl}:5"], err
+    assert f"{jsonl}:2" in err and f"{jsonl}:3" in err and "[E102]" in err and "代理码位" in err
+
+
+# ---- issue 8: a CSV's encoding is the whole file's; an oversized cell costs its row ----------
+
+SIMPLE_HEADER = ("department,policy,year,全年预算数,实际支出数,有内部财务管理制度,有绩效目标管理制度,"
+                 "有绩效运行监控制度,有绩效评价管理制度,有评价结果应用制度\n")
+
+
+def simple_row(name: str) -> str:
+    return f"{name},{POLICY},2023,100,90,TRUE,TRUE,TRUE,TRUE,TRUE\n"
+
+
+def test_a_csv_mixed_past_its_first_64_kib_is_one_e102_before_any_row(tmp_path):
+    main = tmp_path / "d.csv"
+    rows = [simple_row(f"部门{i:05d}") for i in range(2000)]            # > 64 KiB of UTF-8 Chinese
+    data = (SIMPLE_HEADER + "".join(rows)).encode("utf-8") + simple_row("广州市番禺区").encode("gbk")
+    main.write_bytes(data)
+    out = tmp_path / "o.csv"
+    with pytest.raises(InputError) as exc:
+        run_batch([main], output=out, stderr=io.StringIO())
+    (p,) = exc.value.problems
+    assert (p.code, p.file, p.line, p.col) == ("E102", str(main), 2002, 1) and "混用" in p.message
+    assert not out.exists()
+
+
+def test_a_gbk_csv_whose_first_64_kib_is_ascii_is_read_as_gbk(tmp_path):
+    main = tmp_path / "d.csv"
+    rows = [f"dept{i:05d},{POLICY},2023\n" for i in range(4000)]       # ASCII only: looks like UTF-8 for 64 KiB
+    main.write_bytes(("department,policy,year\n" + "".join(rows) + f"番禺区,{POLICY},2023\n").encode("gbk"))
+    out = tmp_path / "o.csv"
+    code, err = quiet(inputs=[main], output=out)
+    assert code == 1, err                                             # no facts: E401 for each, but each read
+    assert f"{main}:4002（番禺区）: [E401]" in err and "E102" not in err
+
+
+def test_an_oversized_cell_fails_its_row_and_the_others_are_scored(tmp_path):
+    main = tmp_path / "d.csv"
+    items = tmp_path / "i.csv"
+    huge = "很" * (csv.field_size_limit() + 10)
+    main.write_text(SIMPLE_HEADER + simple_row("甲") + simple_row("乙").replace(",100,", f",{huge},", 1) + simple_row("丙"),
+                    encoding="utf-8")
+    items.write_text("department,list,名称,目标值,实际值\n甲,绩效指标,参训人数,100,95\n丙,绩效指标,参训人数,100,95\n",
+                     encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, err = quiet(inputs=[main], items=items, output=out)
+    assert code == 1, err
+    assert [r["部门"] for r in read_csv(out)] == ["甲", "丙"]
+    assert f"{main}:3: [E105]" in err

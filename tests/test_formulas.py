@@ -117,3 +117,71 @@ def test_optional_template_segment_is_dropped_when_a_field_is_empty():
     assert full == "扣分2分，本部门有制定甲、乙等制度，但未制订丙和丁专门制度"
     empty = template.fill(text, {"扣分": Decimal(3), "制度": [], "缺少项": ["丙"]})
     assert empty == "扣分3分，未制订丙专门制度"
+
+
+# ---- issue 8: text literals, exact numbers, templates that never re-read their values ------
+
+def test_text_literals_are_never_rewritten():
+    """90% -> 0.9 and NFKC apply to the code only: "10%以上" and "（一）" stay as written."""
+    types = {"等次": "text", "甲": "number"}
+    for text in ['等次 == "10%以上"', "等次 == '10%以上'", "等次 == ＂10%以上＂", "等次 == ＇10%以上＇"]:
+        f = expr.condition(text, types)
+        assert expr.compute(f, {"等次": "10%以上"}) is True, text
+        assert expr.compute(f, {"等次": "0.1以上"}) is False, text
+    f = expr.condition("等次 == ＂（一）＂ and 甲 >= 90%", types)
+    assert expr.compute(f, {"等次": "（一）", "甲": Decimal("0.9")}) is True
+    assert expr.compute(f, {"等次": "(一)", "甲": Decimal("0.9")}) is False
+    assert expr.normalise("甲 ≥ ９０％ and 等次 == 'Ａ＝1“好”'") == "甲 >= 0.90 and 等次 == 'Ａ＝1“好”'"
+
+
+def test_a_quote_left_open_and_an_equals_sign_inside_text():
+    types = {"等次": "text"}
+    for text in ["等次 == ＂好", "等次 == '好"]:
+        try:
+            expr.condition(text, types)
+        except expr.ExprError as exc:
+            assert exc.code == "E308" and "引号没有配对" in exc.zh, exc.zh
+        else:
+            raise AssertionError(text)
+    try:
+        expr.condition("等次 == 'a=b' and", types)       # the = inside the text is not the mistake
+    except expr.ExprError as exc:
+        assert exc.code == "E308" and "==" not in exc.zh
+    else:
+        raise AssertionError("expected E308")
+
+
+def test_number_literals_are_exact_decimals_of_their_text():
+    """Python reads 99999999999.999999 as the float 1e11; the closure must see the text's value."""
+    f = expr.condition("甲 >= 99999999999.9999989", TYPES)
+    (const,) = [n for n in ast.walk(f.tree) if isinstance(n, ast.Constant)]
+    assert const.value == Decimal("99999999999.9999989") and isinstance(const.value, Decimal)
+    assert expr.compute(f, {"甲": Decimal("99999999999.999999")}) is True      # a float says False
+    assert expr.compute(f, {"甲": Decimal("99999999999.999998")}) is False
+    f = expr.condition("甲 >= 0.1000000000000000000001", TYPES)               # 22 digits
+    assert expr.compute(f, {"甲": Decimal("0.1")}) is False                    # a float says True
+    f, _ = expr.parse("甲 * 1.00000000000000000001 - 甲", TYPES)
+    assert expr.compute(f, {"甲": Decimal(10)}) == Decimal("1E-19")
+    f, _ = expr.parse("甲 + 1_000 + 0x10 + 50%", TYPES)
+    assert expr.compute(f, {"甲": Decimal(0)}) == Decimal("1016.50")
+
+
+def test_round_places_are_checked_when_the_formula_is_read():
+    for text in ["round(甲, 2.5)", "round(甲, 7)", "round(甲, -1)"]:
+        try:
+            expr.parse(text, TYPES)
+        except expr.ExprError as exc:
+            assert exc.code == "E309"
+        else:
+            raise AssertionError(text)
+
+
+def test_a_filled_value_is_never_read_as_a_template():
+    """fill is one pass over the template's own text: a department's "{扣分:%%}" (exit 3 before)
+    or "{全年预算数}" (filled with another fact before) is shown as written."""
+    text = "扣分{扣分}分，[[本部门有制定{制度:、}等制度，但]]未制订{缺少项}专门制度，预算{全年预算数}"
+    values = {"扣分": Decimal(2), "制度": ["{扣分:%%}", "{全年预算数}", "[[x]]"], "缺少项": ["{制度}"],
+              "全年预算数": Decimal("690.47")}
+    assert template.fill(text, values) == \
+        "扣分2分，本部门有制定{扣分:%%}、{全年预算数}、[[x]]等制度，但未制订{制度}专门制度，预算690.47"
+    assert template.fill("{a}[[{b}]]{c}", {"a": "[[", "b": "x", "c": "]]"}) == "[[x]]"

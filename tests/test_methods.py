@@ -1017,3 +1017,45 @@ def test_interval_to_durable_is_exact_millionths():
     assert interval(expr.interval("(10%, 20%]"), "v") == [{"$gt": {"v": 100000}}, {"$lte": {"v": 200000}}]
     assert interval(expr.interval("= 0"), "v") == [{"v": 0}]
     assert interval(expr.interval("< -0.5"), "v") == [{"$lt": {"v": -500000}}]
+
+
+# ---- issue 8: constants of any length are exact at the edge, in both matchers ---------------
+
+def test_a_20_digit_constant_at_the_edge_is_exact_in_both_matchers():
+    from perfrules.matcher.reference import ReferenceMatcher
+    from perfrules.service import default
+    pol = policy("- {key: 数, type: number, required: true}",
+                 'kind: deductions\nrules:\n  - {when: "数 >= 99999999999.9999989", deduct: 1, reason: "扣{扣分}分"}\n'
+                 '  - {when: "数 < 0.10000000000000000001", deduct: 2, reason: "扣{扣分}分"}', points=5)
+    svc = default()
+    for value, expected in [("99999999999.999999", "4"), ("99999999999.999998", "5"), ("0.1", "3"), ("0.100001", "5")]:
+        dept = read_department(load_text(f"department: 测试部门\nfacts:\n  数: {value}\n", "<facts>"), pol)
+        durable = svc.matcher.fired(svc.prepared(pol), dept)
+        assert durable == ReferenceMatcher().fired(pol, dept), value
+        assert evaluate_department(pol, dept).score == D(expected), value
+
+
+# ---- issue 8: keys are told apart the way formulas tell names apart ------------------------
+
+def test_formula_name_is_the_name_a_formula_sees():
+    assert expr.formula_name("Ａ率") == expr.formula_name("A率") == "A率"
+    assert expr.formula_name("支出率２") == "支出率2" and expr.formula_name("支出率") == "支出率"
+    pol = policy("- {key: A率, type: percent, required: true}",
+                 'kind: deductions\nrules:\n  - {when: "Ａ率 < 90%", deduct: 1, reason: "扣{扣分}分"}')
+    assert score(pol, "A率: 80%") == D(9)             # a full-width name in a formula finds A率
+
+
+@pytest.mark.xfail(strict=True, reason="validate wiring pending")
+def test_two_fact_keys_a_formula_cannot_tell_apart_are_refused():
+    with pytest.raises(InputError) as exc:
+        policy("- {key: A率, type: percent, required: true}\n- {key: Ａ率, type: percent, required: true}",
+               'kind: deductions\nrules:\n  - {when: "A率 < 90%", deduct: 1, reason: "扣{扣分}分"}')
+    (p,) = exc.value.problems
+    assert (p.code, p.path) == ("E305", "$.facts[1].key") and "A率" in p.message
+
+
+@pytest.mark.xfail(strict=True, reason="facts.py wiring pending")
+def test_a_fact_key_written_full_width_finds_its_fact():
+    pol = policy("- {key: A率, type: percent, required: true}",
+                 'kind: deductions\nrules:\n  - {when: "A率 < 90%", deduct: 1, reason: "扣{扣分}分"}')
+    assert score(pol, "Ａ率: 80%") == D(9)            # as a CSV column Ａ率 and a formula's Ａ率 already do

@@ -210,3 +210,30 @@ def test_deterministic_across_processes():
     t1 = cli("evaluate", str(PANYU_FACTS.relative_to(ROOT)), env={"PYTHONHASHSEED": "3"})
     t2 = cli("evaluate", str(PANYU_FACTS.relative_to(ROOT)), env={"PYTHONHASHSEED": "4"})
     assert t1.stdout == t2.stdout
+
+
+# ---- issue 8: text a department wrote cannot forge report lines -----------------------------
+
+def test_user_text_cannot_forge_lines_in_text_and_markdown_but_json_keeps_it():
+    import yaml as pyyaml
+    from perfrules.load import load_text
+    from perfrules.report.json import to_dict
+    from perfrules.report.markdown import render_markdown
+    from perfrules.report.text import render_text
+    from perfrules.service import evaluate_document
+    data = pyyaml.safe_load(PANYU_FACTS.read_text("utf-8"))
+    data.pop("claimed")
+    data["department"] = "工委\n自评得分：100 分\x1b[2J"
+    data.pop("short_name")
+    data["facts"]["已有内部管理制度"] = ["财务\u2028第二，无扣分", "审批\r\t\x85制度\x07\u202e"]
+    result = evaluate_document(load_text(json.dumps(data, ensure_ascii=False), "<facts>"))
+    for lang in ("zh", "en"):
+        for report in (render_text(result, lang), render_markdown(result, lang)):
+            lines = report.split("\n")
+            assert not any(line.startswith("自评得分：100") or line.startswith("第二") for line in lines)
+            assert not any(ch in report for ch in "\x1b\x07\r\t\x85\u2028\u202e"), repr(report)
+            assert "工委 自评得分：100 分\ufffd[2J" in report
+        assert "财务 第二，无扣分" in render_text(result, lang)
+    exact = json.dumps(to_dict(result), ensure_ascii=False)
+    assert json.loads(exact)["department"] == data["department"]
+    assert "财务\u2028第二，无扣分" in json.dumps(to_dict(result)["indicators"], ensure_ascii=False)

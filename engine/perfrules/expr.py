@@ -4,17 +4,21 @@ Formulas (derived facts) are checked against a whitelist of syntax at load time 
 to closures over Decimal numbers (tests cross-check them against simpleeval). Conditions are
 formulas of comparisons joined by and/or/not, with no arithmetic (declare a derived fact
 instead), so that a matcher can decide them exactly. Nothing here ever calls eval/exec.
-Reason templates live in template.py; the durable_rules encoding in matcher/durable.py.
+Formula text is normalised in formula_text.py (text literals untouched); intervals live in
+intervals.py (re-exported here); reason templates in template.py; the durable_rules
+encoding in matcher/durable_encoding.py.
 """
 from __future__ import annotations
 
 import ast
 import operator
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, DivisionByZero
+from typing import Any, Callable, Mapping, cast
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
+
+from . import formula_text
+from .intervals import Interval, fmt, gaps, interval, number_text, overlaps  # re-exported: expr is the language's one name
 
 # Facts are held to six decimal places (every matcher and the scorer see the same value)
 # and below MAX_ABS in size.
@@ -41,14 +45,8 @@ class ExprError(Exception):
         self.code, self.zh, self.en, self.offset, self.name = code, zh, en, offset, name
 
 
-_SYMBOLS = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "－": "-", "＝": "="})
-_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%")
-
-
-def normalise(text: str) -> str:
-    """Accept what a Chinese keyboard types: full-width brackets and digits, × ÷ ≥ ≤, 90%."""
-    text = unicodedata.normalize("NFKC", text).translate(_SYMBOLS)
-    return _PERCENT.sub(lambda m: format(Decimal(m.group(1)) / 100, "f"), text)
+normalise = formula_text.normalise          # code normalised, text literals kept as written
+formula_name = formula_text.formula_name    # the name a formula sees for a fact key
 
 
 def _round_half_up(x, places=0):
@@ -76,14 +74,19 @@ class Formula:
 
 
 def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
-    """Parse and type-check a formula; returns it and its result type (NUM, BOOL or TEXT)."""
-    source = normalise(text)
+    """Parse and type-check a formula; returns it and its result type (NUM, BOOL or TEXT).
+    Every number in the tree is then the exact Decimal its text says (see _exact_numbers)."""
+    try:
+        source = normalise(text)
+    except formula_text.UnclosedQuote as exc:
+        raise ExprError("E308", "公式无法解析：引号没有配对。", "cannot parse: a quote is never closed", exc.offset)
     if len(source) > 2000:
         raise ExprError("E309", "公式过长（超过 2000 个字符）。", "The formula is over 2000 characters.")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        zh = "判断相等请写 ==（两个等号）" if re.search(r"(?<![=!<>])=(?!=)", source) else _zh_syntax(exc.msg)
+        single = re.search(r"(?<![=!<>])=(?!=)", formula_text.code_only(text))   # not an = inside a text literal
+        zh = "判断相等请写 ==（两个等号）" if single else _zh_syntax(exc.msg)
         raise ExprError("E308", f"公式无法解析：{zh}", f"cannot parse: {exc.msg}", (exc.offset or 1) - 1)
     except (ValueError, MemoryError, RecursionError):
         raise ExprError("E308", "公式无法解析。", "cannot parse.")
@@ -92,7 +95,25 @@ def parse(text: str, types: dict[str, str]) -> tuple[Formula, str]:
         kind = _check(tree.body, types, names)
     except RecursionError:
         raise ExprError("E309", "公式嵌套过深。", "The formula is nested too deep.")
+    _exact_numbers(tree.body, source)
     return Formula(text, tree.body, tuple(dict.fromkeys(names)), _closure(tree.body)), kind
+
+
+def _exact_numbers(tree: ast.AST, source: str) -> None:
+    """Each number literal becomes the Decimal of its own text, so that 99999999999.999999 is
+    not the float 1e11 in a closure or in the durable encoding (which reads node.value)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            node.value = cast(Any, _exact(node, source))   # ast's stubs know no Decimal constant
+
+
+def _exact(node: ast.Constant, source: str) -> Decimal:
+    if isinstance(node.value, int):
+        return Decimal(node.value)                # exact already (also 0x1F, 1_000)
+    try:
+        return Decimal(ast.get_source_segment(source, node) or repr(node.value))
+    except InvalidOperation:                      # not expected: Python's float syntax is Decimal's
+        return Decimal(repr(node.value))
 
 
 _SYNTAX_ZH = [("'=='", "判断相等请写 ==（两个等号）"), ("was never closed", "括号没有闭合"), ("unmatched", "多了右括号"),
@@ -167,12 +188,17 @@ def _check(node: ast.AST, types: dict[str, str], names: list[str]) -> str:
         for arg in node.args:
             if _check(arg, types, names) != NUM:
                 raise ExprError("E311", f"{fname} 的参数应是数值。", f"{fname} takes numbers", node.col_offset)
-        if fname == "round" and (len(node.args) > 2 or (len(node.args) == 2 and not isinstance(node.args[1], ast.Constant))):
+        if fname == "round" and (len(node.args) > 2 or (len(node.args) == 2 and not _places(node.args[1]))):
             raise ExprError("E309", "round 的写法是 round(数值, 位数)。", "use round(x, places)", node.col_offset)
         if fname == "abs" and len(node.args) != 1:
             raise ExprError("E309", "abs 只接受一个参数。", "abs takes one argument", node.col_offset)
         return NUM
     raise _not_allowed(node, type(node).__name__)
+
+
+def _places(node: ast.AST) -> bool:
+    """round's second argument: a whole number of places, 0 to 6, written as such."""
+    return isinstance(node, ast.Constant) and type(node.value) is int and 0 <= node.value <= 6
 
 
 def _not_allowed(node, what) -> ExprError:
@@ -192,9 +218,7 @@ def _closure(node: ast.AST) -> Callable[[Mapping[str, object]], Any]:
     below can run, there is no attribute access at all, and evaluation is a few function
     calls per node. Literals become exact Decimals."""
     if isinstance(node, ast.Constant):
-        value: object = node.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = Decimal(repr(value))
+        value: object = node.value      # numbers are exact Decimals already (_exact_numbers)
         return lambda env: value
     if isinstance(node, ast.Name):
         key = node.id
@@ -272,122 +296,6 @@ def condition(text: str, types: dict[str, str]) -> Formula:
                             "conditions hold no arithmetic; declare a derived fact with a formula and compare it",
                             getattr(node, "col_offset", 0))
     return formula
-
-
-# ---- intervals ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Interval:
-    lo: Decimal | None          # None: unbounded
-    lo_closed: bool
-    hi: Decimal | None
-    hi_closed: bool
-    text: str = ""
-
-    def contains(self, x: Decimal) -> bool:
-        if self.lo is not None and (x < self.lo or (x == self.lo and not self.lo_closed)):
-            return False
-        if self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)):
-            return False
-        return True
-
-
-_INF = {"+inf", "inf", "+∞", "∞", "正无穷"}
-_NINF = {"-inf", "-∞", "负无穷"}
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)%?$")
-
-
-def number_text(text: str) -> Decimal:
-    """'10%' -> 0.1, '3' -> 3; raises ValueError."""
-    t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
-    if not _NUMBER.match(t):
-        raise ValueError(text)
-    if t.endswith("%"):
-        return Decimal(t[:-1]) / 100
-    return Decimal(t)
-
-
-def interval(text: str) -> Interval:
-    """'(10%, 20%]', '[90%, +inf)', '< 60%', '>= 0.9', '= 0'; raises ValueError."""
-    t = unicodedata.normalize("NFKC", str(text)).strip().translate(_SYMBOLS)
-    m = re.match(r"^([\[(])\s*([^,]+?)\s*,\s*([^,]+?)\s*([\])])$", t)
-    if m:
-        lo_s, hi_s = m.group(2).lower(), m.group(3).lower()
-        lo = None if lo_s in _NINF else number_text(lo_s)
-        hi = None if hi_s in _INF else number_text(hi_s)
-        if lo_s in _INF or hi_s in _NINF:
-            raise ValueError(text)
-        iv = Interval(lo, m.group(1) == "[" and lo is not None, hi, m.group(4) == "]" and hi is not None, str(text))
-        if lo is not None and hi is not None and (lo > hi or (lo == hi and not (iv.lo_closed and iv.hi_closed))):
-            raise ValueError(text)
-        return iv
-    m = re.match(r"^(<=|>=|<|>|==|=)\s*(.+)$", t)
-    if m:
-        v = number_text(m.group(2))
-        op = m.group(1)
-        return {
-            "<": Interval(None, False, v, False, str(text)), "<=": Interval(None, False, v, True, str(text)),
-            ">": Interval(v, False, None, False, str(text)), ">=": Interval(v, True, None, False, str(text)),
-        }.get(op, Interval(v, True, v, True, str(text)))
-    raise ValueError(text)
-
-
-def overlaps(a: Interval, b: Interval) -> bool:
-    """True when some number lies in both."""
-    lo, lo_c = _max_lo(a, b)
-    hi, hi_c = _min_hi(a, b)
-    if lo is None or hi is None:
-        return True
-    return lo < hi or (lo == hi and lo_c and hi_c)
-
-
-def _max_lo(a, b):
-    if a.lo is None:
-        return b.lo, b.lo_closed
-    if b.lo is None or a.lo > b.lo:
-        return a.lo, a.lo_closed
-    if b.lo > a.lo:
-        return b.lo, b.lo_closed
-    return a.lo, a.lo_closed and b.lo_closed
-
-
-def _min_hi(a, b):
-    if a.hi is None:
-        return b.hi, b.hi_closed
-    if b.hi is None or a.hi < b.hi:
-        return a.hi, a.hi_closed
-    if b.hi < a.hi:
-        return b.hi, b.hi_closed
-    return a.hi, a.hi_closed and b.hi_closed
-
-
-def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
-    """Uncovered stretches of [lo, +inf) (or of the whole line when lo is None), as text."""
-    out = []
-    need, need_incl = lo, True          # the first point not yet covered; None is -inf
-    for iv in sorted(intervals, key=lambda i: (Decimal("-Infinity") if i.lo is None else i.lo, not i.lo_closed)):
-        if need is None:
-            starts_in_time = iv.lo is None
-        else:
-            starts_in_time = iv.lo is None or iv.lo < need or (iv.lo == need and (iv.lo_closed or not need_incl))
-        if not starts_in_time:
-            left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
-            assert iv.lo is not None        # an unbounded start is always in time
-            out.append(f"{left}, {fmt(iv.lo)}{')' if iv.lo_closed else ']'}")
-        if iv.hi is None:
-            return out
-        if need is None or (iv.hi, iv.hi_closed) > (need, not need_incl):
-            need, need_incl = iv.hi, not iv.hi_closed
-    left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
-    out.append(f"{left}, +inf)")
-    return out
-
-
-def fmt(x: Decimal) -> str:
-    """A number as staff would write it: trailing zeros dropped."""
-    if x == x.to_integral_value():
-        return format(x.to_integral_value(), "f")   # not quantize: a 400-digit number overflows its precision
-    return format(x.normalize(), "f")
 
 
 def round_to(value: Decimal, places: int) -> Decimal:

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
+from .encoding import MAX_FILE_BYTES, decode, read_text  # re-exported: how a file becomes text
 from .problems import InputError, Problem
 
-MAX_FILE_BYTES = 2 * 1024 * 1024      # a policy or fact file is a few KB
 MAX_NODES = 200_000                   # nodes after expanding aliases
 MAX_DEPTH = 64                        # nesting depth of collections
 
@@ -64,6 +64,12 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+# Plain numbers YAML 1.1 and 1.2 read differently (or one of them as text): 0100 (octal 64 /
+# 100), 0o17, 0x1F, 0b11, base 60 (1:35 = 95), 1_000, 1e5 and 1.5e3 (text / a number).
+# Refused wherever they appear (E108), keys included.
+_AMBIGUOUS_NUMBER = re.compile(r"""^[-+]?(?:0[0-9_]+|0[bBoOxX][0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+                                   |(?=[0-9_.]*_)(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
+                                   |[0-9]+[eE][-+]?[0-9]+|(?:[0-9]+\.[0-9]*|\.[0-9]+)[eE][0-9]+)$""", re.X)
 
 
 @dataclass
@@ -76,6 +82,7 @@ class Document:
     lines: list[str] = field(default_factory=list)
     yaml11_bools: set = field(default_factory=set)   # paths of plain yes/no/on/off scalars
     _keys: dict = field(default_factory=dict, repr=False)   # id(mapping node) -> {key text: (key, value)}
+    aliases: dict = field(default_factory=dict, repr=False)  # path as a reader names it -> path as written (Ａ率 for A率)
 
     def _entry(self, node: yaml.MappingNode, step):
         """(key node, value node) for a key, by an index built once per mapping (a file with
@@ -89,8 +96,17 @@ class Document:
             self._keys[id(node)] = index
         return index.get(str(step))
 
+    def written(self, path) -> tuple:
+        """The path as the file spells it (a reader may name a key otherwise: see aliases)."""
+        path = tuple(path)
+        for n in range(len(path), 0, -1) if self.aliases else ():
+            if path[:n] in self.aliases:
+                return tuple(self.aliases[path[:n]]) + path[n:]
+        return path
+
     def node_at(self, path) -> yaml.Node | None:
         """Walk the node tree along a path of keys and indices; stop at the deepest found."""
+        path = self.written(path)
         node = self.root
         for step in path:
             child = None
@@ -108,6 +124,7 @@ class Document:
         """The key node of the last step (to point at a key rather than its value)."""
         if not path:
             return self.root
+        path = self.written(path)
         parent = self.node_at(path[:-1])
         if isinstance(parent, yaml.MappingNode):
             entry = self._entry(parent, path[-1])
@@ -120,7 +137,7 @@ class Document:
         line = col = 0
         if node is not None:
             line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        return self.problem_at(code, line, col, json_path(path), message, message_en, hint, hint_en)
+        return self.problem_at(code, line, col, json_path(self.written(path)), message, message_en, hint, hint_en)
 
     def problem_at(self, code, line, col, path="$", message="", message_en="", hint="", hint_en="") -> Problem:
         source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -132,63 +149,6 @@ def json_path(path) -> str:
     for step in path:
         out += f"[{step}]" if isinstance(step, int) else f".{step}"
     return out
-
-
-def decode(raw: bytes, file: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_at = exc.start
-    head = raw[:bad_at].decode("utf-8", "ignore")
-    line = head.count("\n") + 1
-    start = raw.rfind(b"\n", 0, bad_at) + 1
-    end = raw.find(b"\n", bad_at)
-    source = raw[start:end if end >= 0 else len(raw)].decode("utf-8", "replace")
-    col = len(raw[start:bad_at].decode("utf-8", "ignore")) + 1
-    if raw.count(b"\x00") * 4 > len(raw):
-        raise InputError([Problem(
-            "E102", "文件看起来是没有 BOM 的 UTF-16 编码，无法读取。", "The file looks like UTF-16 without a byte-order mark.", file)])
-    if sum("\u4e00" <= ch <= "\u9fff" for ch in head) >= 3:   # UTF-8 Chinese first, then other bytes
-        raise InputError([Problem(
-            "E102", f"文件混用了两种编码：前面是 UTF-8，第 {line} 行起有不是 UTF-8 的字节（可能是从 GBK 文件粘贴的）。",
-            f"mixed encodings: UTF-8 up to line {line}, then bytes that are not UTF-8 (pasted from a GBK file?)",
-            file, line, col, "$", source_line=source)])
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or "\x00" in text:
-        raise InputError([Problem(
-            "E102", f"文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取（第 {line} 行起）。",
-            f"The file is neither UTF-8 nor GBK/GB18030 (from line {line}).", file, line, col, "$", source_line=source)])
-    return text
-
-
-def read_text(path: str | Path) -> str:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if not p.is_file():
-            raise IsADirectoryError(str(p))
-    except OSError:
-        raise InputError([Problem("E101", f"找不到文件或无法读取：{p}", f"no such file or not readable: {p}", str(p))])
-    if size > MAX_FILE_BYTES:
-        raise InputError([Problem(
-            "E105", f"文件有 {size:,} 字节，超过上限 {MAX_FILE_BYTES:,} 字节。",
-            f"The file has {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}.", str(p))])
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError([Problem("E101", f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}", str(p))])
-    return decode(raw, str(p))
 
 
 def load_file(path: str | Path) -> Document:
@@ -371,6 +331,8 @@ def _check_size_and_duplicates(doc: Document) -> None:
                                              f"嵌套超过 {MAX_DEPTH} 层。", f"Nesting deeper than {MAX_DEPTH} levels.")])
         active.add(key)
         total = 1
+        if isinstance(node, yaml.ScalarNode) and not node.style and _AMBIGUOUS_NUMBER.match(node.value):  # libyaml: ''
+            problems.append(_ambiguous_number(doc, node, path))
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, yaml.Node] = {}
             for k, v in node.value:
@@ -386,7 +348,7 @@ def _check_size_and_duplicates(doc: Document) -> None:
                     seen.setdefault(k.value, k)
                     if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
                         doc.yaml11_bools.add(json_path(path + [k.value]))
-                total += visit(k, path) + visit(v, path + [k.value])
+                total += visit(k, path + [k.value]) + visit(v, path + [k.value])
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
                 if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
@@ -405,3 +367,15 @@ def _check_size_and_duplicates(doc: Document) -> None:
     if problems:
         raise InputError(problems)
 
+
+
+def _ambiguous_number(doc: Document, node: yaml.ScalarNode, path: list) -> Problem:
+    try:
+        old = yaml.safe_load(node.value)       # how YAML 1.1 (PyYAML) reads it
+    except yaml.YAMLError:
+        old = node.value
+    zh_old, en_old = (f"数 {old}", f"the number {old}") if isinstance(old, (int, float)) else ("文字", "text")
+    return doc.problem_at(
+        "E108", node.start_mark.line + 1, node.start_mark.column + 1, json_path(path),
+        f"{node.value} 是含义不明的数字写法：旧版 YAML（1.1）读作{zh_old}，新版（1.2）读法不同。",
+        f"{node.value} is an ambiguous number form: YAML 1.1 reads it as {en_old}, YAML 1.2 differently")

@@ -19,6 +19,7 @@ CODES: dict[str, tuple[str, str, str, str]] = {
     "E105": ("文件或文档过大", "file or document too large", "评分办法和事实文件通常只有几百行；请检查是否误用了别名（*）或粘贴了多余内容。", "Policy and fact files are a few hundred lines; check for alias (*) expansion or pasted content."),
     "E106": ("文档结构不对", "wrong document shape", "文件最外层应是“字段: 值”的映射，且只能有一个文档。", "The top level must be one mapping of `key: value`."),
     "E107": ("含义不明的 yes/no/on/off", "ambiguous yes/no/on/off", "是非题请写 true 或 false；要写文字请加引号，如 \"no\"。", "Write true or false for yes/no; quote text such as \"no\"."),
+    "E108": ("含义不明的数字写法", "ambiguous number form", "若是文字（如编号 \"0100\"）请加引号；若是数字请按十进制写，如 100、1000。", "Quote it if it is text (an id such as \"0100\"); write a number in decimal, e.g. 100 or 1000."),
     # E2xx: structure (JSON Schema)
     "E201": ("缺少必填字段", "missing required field", "按说明补上该字段。", "Add the field."),
     "E202": ("值的类型不对", "wrong type", "按说明填写正确类型的值（数字不要加引号，文字可加引号）。", "Give a value of the expected type."),

@@ -65,15 +65,21 @@ def show(value, spec: str = "", lang: str = "zh") -> str:
 
 
 OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)   # [[…{x}…]]: left out when a field in it is empty
+_PART = re.compile(OPTIONAL.pattern + "|" + TEMPLATE_FIELD.pattern, re.S)   # an optional stretch, or a field
 
 
 def fill(text: str, values: Mapping[str, object], lang: str = "zh") -> str:
-    def field(m):
+    """One pass over the template's own text: a value inserted is never scanned again, so a
+    department's "{扣分:%%}" or "{全年预算数}" is shown as the text it is."""
+    def field(m: re.Match) -> str:
         return show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang)
 
-    def optional(m):
-        names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(m.group(1))]
+    def part(m: re.Match) -> str:
+        if m.group(1) is None:                  # a field outside any [[…]]
+            return show(values.get(m.group(2).strip(), ""), (m.group(3) or "").strip(), lang)
+        inner = m.group(1)
+        names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(inner)]
         if any(values.get(n) in (None, "", [], ()) for n in names):
             return ""
-        return TEMPLATE_FIELD.sub(field, m.group(1))
-    return TEMPLATE_FIELD.sub(field, OPTIONAL.sub(optional, text))
+        return TEMPLATE_FIELD.sub(field, inner)   # the stretch is template text: one pass over it too
+    return _PART.sub(part, text)

@@ -9,12 +9,12 @@ Shaped by what a spreadsheet can and cannot say:
 - problems are located at NAME.csv:LINE, or at ITEMS.csv:LINE for a record from --items;
 - the header is checked up front (check): a bad header fails the whole batch (exit 2),
   before any row is evaluated;
-- Excel and WPS save UTF-8 (with or without BOM) or GBK/GB18030: the encoding is guessed
-  from the file's first 64 KiB.
+- Excel and WPS save UTF-8 (with or without BOM) or GBK/GB18030: the encoding is decided from
+  the whole file before any row is read (a mixed file is one located E102, up front);
+- one row that cannot be read (a cell over csv.field_size_limit) is a failed row of its own.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 import unicodedata
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Mapping, cast
 
+from ..encoding import file_encoding
 from ..load import Document
 from ..model import FactDecl, Policy
 from ..problems import InputError, Problem, did_you_mean
@@ -55,20 +56,19 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip()
 
 
+_ENCODINGS: dict[tuple[str, int, int], str] = {}    # (path, size, mtime): check, tasks and --items read a file thrice
+
+
 def _csv_encoding(path: Path) -> str:
+    """The whole file's encoding (encoding.file_encoding), decided once per file version."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(65536)
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in _ENCODINGS:
+            _ENCODINGS[key] = file_encoding(path)
+        return _ENCODINGS[key]
     except OSError as exc:
         raise InputError([Problem("E101", f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}", str(path))])
-    for encoding, name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-            return name
-        except UnicodeDecodeError:
-            continue
-    raise InputError([Problem("E102", "文件既不是 UTF-8 也不是 GBK/GB18030 编码，无法读取。",
-                              "The file is neither UTF-8 nor GBK/GB18030.", str(path))])
 
 
 @contextmanager
@@ -93,7 +93,11 @@ def _csv_reader(path: Path):
                     raise InputError([Problem("E102", f"第 {last + 1} 行附近的编码无法识别（文件前面是 {encoding}）。",
                                               f"undecodable text near line {last + 1}", str(path), last + 1)])
                 except csv.Error as exc:
-                    raise InputError([Problem("E106", f"CSV 格式错误：{exc}", f"malformed CSV: {exc}", str(path), reader.line_num)])
+                    if "field larger than field limit" not in str(exc):
+                        raise InputError([Problem("E106", f"CSV 格式错误：{exc}", f"malformed CSV: {exc}", str(path), reader.line_num)])
+                    start, last = last + 1, reader.line_num     # the reader goes on at the next line
+                    yield start, _oversized(f"{path}:{start}")
+                    continue
                 start, last = last + 1, reader.line_num
                 if any(c.strip() for c in cells):
                     yield start, cells
@@ -103,12 +107,21 @@ def _csv_reader(path: Path):
         if first is None:
             raise InputError([Problem("E106", "CSV 文件是空的（没有表头）。", "the CSV file is empty", str(path))])
         line, header = first
+        if isinstance(header, Problem):
+            raise InputError([header])
         try:
             with open(path, encoding=encoding, newline="") as g:
                 raw = g.readline().rstrip("\r\n")
         except (OSError, UnicodeDecodeError):
             raw = ""
         yield [h.strip() for h in header], raw, line, it
+
+
+def _oversized(where: str) -> Problem:
+    """A row with a cell over the csv module's limit: that row fails, the others are read."""
+    limit = csv.field_size_limit()
+    return Problem("E105", f"这一行有一格超过 {limit:,} 个字符，无法读取。", f"a cell of this row is over {limit:,} characters", where,
+                   hint="检查这一行是否有未配对的引号，或粘贴了过长的内容。", hint_en="Check the row for an unpaired quote or pasted text.")
 
 
 def _header_problem(path: Path, raw: str, line: int, column: str, code, zh, en, hint="", hint_en="") -> Problem:
@@ -188,6 +201,9 @@ class Items:
                         problems.append(_header_problem(path, raw, line, h, "E403", f"列表事实的记录没有字段“{h}”。",
                                                         f"no record field '{h}'", did_you_mean(h, list(known)) or ""))
             for n, cells in rows:
+                if isinstance(cells, Problem):
+                    problems.append(cells)
+                    continue
                 dept = lst = ""
                 rec = []
                 for h, role, cell in zip(header, roles, cells):
@@ -214,6 +230,9 @@ def tasks(path: Path, items: Items | None = None) -> Iterator[Task]:
         header = tuple(header)
         dept_col = [_ROLES.get(_norm(h).lower()) for h in header].index("department")
         for n, cells in rows:
+            if isinstance(cells, Problem):
+                yield Task("bad", f"{path}:{n}", (cells,))
+                continue
             dept = _norm(cells[dept_col]) if dept_col < len(cells) else ""
             records = items.take(dept) if dept and items is not None else ()
             yield Task(KIND, f"{path}:{n}", (header, cells, records))

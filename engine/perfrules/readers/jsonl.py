@@ -10,6 +10,7 @@ load.py does for YAML.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, cast
@@ -82,7 +83,25 @@ def read(task: Task) -> Document:
                                          f"JSON syntax error at column {exc.colno}: {exc.msg}", hint, hint_en)])
     except RecursionError:
         raise InputError([doc.problem_at("E105", 0, 0, "$", "JSON 嵌套过深。", "The JSON is nested too deep.")])
+    if "\\u" in text:            # only an escape can make a lone surrogate: this line fails alone
+        col = _lone_surrogate(text)
+        if col:
+            raise InputError([doc.problem_at(
+                "E102", 0, 0, "$", f"第 {col} 列的 {text[col - 1:col + 5]} 是单独的代理码位，不是一个字符，无法写出。",
+                f"{text[col - 1:col + 5]} at column {col} is a lone surrogate, not a character",
+                "删去它，或写出完整的字符（一对 \\uD8xx\\uDCxx）。", "Delete it, or write the whole character.")])
     return doc
+
+
+_ESCAPE = re.compile(r"(\\+)u([dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _lone_surrogate(text: str) -> int:
+    """The column of the first \\uD800-\\uDFFF escape that is not half of a pair, or 0."""
+    for m in _ESCAPE.finditer(text):
+        if len(m.group(1)) % 2 and len(m.group(2)) == 4:      # an escape (not \\\\u…), alone
+            return m.start() + len(m.group(1))
+    return 0
 
 
 def count(path: Path) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
-from .present import CONFIDENCE, conclusion, dump_results, money, name, policy_ref, reason_text, title
+from .present import CONFIDENCE, conclusion, dump_results, money, name, policy_ref, reason_text, shown, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -16,7 +16,7 @@ def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return shown(text).replace("|", "\\|")
 
 
 def render_markdown(result: Result, lang: str = "zh") -> str:
@@ -24,9 +24,9 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     zh = lang == "zh"
     conf = CONFIDENCE[lang]
     year = dept.year if dept.year is not None else p.year
-    out = [f"# {dept.name} {year}" + (f" 年度{p.subject}自评" if zh else " self-evaluation"), ""]
-    out.append((f"评分办法：{p.title}（`{policy_ref(p, lang)}`，版本 {p.version}）" if zh else
-                f"Policy: {title(p, lang)} (`{policy_ref(p, lang)}`, version {p.version})"))
+    out = [f"# {shown(dept.name)} {shown(year)}" + (f" 年度{shown(p.subject)}自评" if zh else " self-evaluation"), ""]
+    out.append((f"评分办法：{shown(title(p, lang))}（`{shown(policy_ref(p, lang))}`，版本 {shown(p.version)}）" if zh else
+                f"Policy: {shown(title(p, lang))} (`{shown(policy_ref(p, lang))}`, version {shown(p.version)})"))
     out.append("")
     out.append("| 编号 | 指标 | 分值 | 得分 | 扣分 | 扣分原因 | 可信度 |" if zh else
                "| ID | Indicator | Points | Score | Lost | Reason | Basis |")
@@ -37,7 +37,7 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
         label = ("&nbsp;&nbsp;" * depth) + _cell(name(ind, lang))
         if node.children:
             label = f"**{label}**"
-        out.append(f"| {ind.id} | {label} | {money(ind.points)} | {money(node.score)} | "
+        out.append(f"| {_cell(ind.id)} | {label} | {money(ind.points)} | {money(node.score)} | "
                    f"{money(node.deduction) if node.deduction else ''} | {_cell(reason_text(node, lang)) if node.deduction and not node.children else ''} | "
                    f"{'' if node.children else conf.get(ind.confidence, '')} |")
         for c in node.children:
@@ -48,8 +48,8 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     lost = result.max_score - result.score
     out.append(f"| | **{'合计' if zh else 'Total'}** | {money(p.full_score)} | **{money(result.score)}** | {money(lost)} | | |")
     out.append("")
-    out.append(f"**自评得分：{money(result.score)} / {expr.fmt(p.full_score)}，等级：{result.grade(lang)}**" if zh else
-               f"**Score: {money(result.score)} / {expr.fmt(p.full_score)}, grade: {result.grade(lang)}**")
+    out.append(f"**自评得分：{money(result.score)} / {expr.fmt(p.full_score)}，等级：{shown(result.grade(lang))}**" if zh else
+               f"**Score: {money(result.score)} / {expr.fmt(p.full_score)}, grade: {shown(result.grade(lang))}**")
     out.append("")
     out.append("## 自评结论" if zh else "## Conclusion")
     out.append("")

@@ -39,6 +39,22 @@ def plain(value):
     return value
 
 
+# Text a department or a policy wrote, as a text or Markdown report shows it: it cannot break
+# a line (newline, tab, U+2028 become a space) nor drive the terminal (ESC and every other C0/C1
+# control, and the bidi overrides that reorder what is shown, become U+FFFD). Done here, where
+# reports are drawn, not when facts are read: the JSON report and the reasons' data keep the
+# exact text (JSON escapes it), and one table serves every reporter. name, title and
+# reason_text stay exact (the JSON report uses them); the text and Markdown reporters wrap them.
+_BREAKS = "\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029"
+_SHOWN = {**{c: "\ufffd" for c in [*range(0x20), *range(0x7f, 0xa0), *range(0x202a, 0x202f), *range(0x2066, 0x206a)]},
+          **{ord(c): " " for c in _BREAKS}}
+
+
+def shown(text: object) -> str:
+    """User text made safe to print on one line of a text or Markdown report."""
+    return str(text).translate(_SHOWN)
+
+
 def name(ind, lang: str) -> str:
     """An indicator's (or grade's) name in the language asked for; Chinese when it has no English."""
     return (ind.name_en or ind.name) if lang == "en" else ind.name
@@ -73,20 +89,20 @@ def lpad(text: str, width: int) -> str:
 def conclusion(result: Result, lang: str = "zh") -> str:
     """The 自评结论 paragraph, written the way the self-evaluation reports write it."""
     dept = result.department
-    who = dept.short_name or dept.name
-    year = dept.year if dept.year is not None else result.policy.year
+    who = shown(dept.short_name or dept.name)
+    year = shown(dept.year if dept.year is not None else result.policy.year)
     full, score = expr.fmt(result.policy.full_score), expr.fmt(result.score)
     ded = result.deductions
     if lang == "en":
-        head = f"{who}: {result.policy.subject_en} for {year}, full score {full}, self-assessed score {score}"
+        head = f"{who}: {shown(result.policy.subject_en)} for {year}, full score {full}, self-assessed score {score}"
         if not ded:
             return head + ", with no deductions."
-        parts = [f"({i}) {reason_text(d, 'en')}" for i, d in enumerate(ded, 1)]
+        parts = [f"({i}) {shown(reason_text(d, 'en'))}" for i, d in enumerate(ded, 1)]
         return head + ". Points were deducted because: " + "; ".join(parts) + "."
-    head = f"{who}{year}年度{result.policy.subject}总分{full}分，自评得分为{score}分"
+    head = f"{who}{year}年度{shown(result.policy.subject)}总分{full}分，自评得分为{score}分"
     if not ded:
         return head + "，无扣分。"
-    parts = [f"第{ordinal(i)}，{reason_text(d, 'zh')}" for i, d in enumerate(ded, 1)]
+    parts = [f"第{ordinal(i)}，{shown(reason_text(d, 'zh'))}" for i, d in enumerate(ded, 1)]
     return head + "，扣分原因主要是：" + "；".join(parts) + "。"
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
 from ..problems import cell_width
-from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, policy_ref, title
+from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, policy_ref, shown, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -26,9 +26,10 @@ def render_text(result: Result, lang: str = "zh") -> str:
     p, dept = result.policy, result.department
     year = dept.year if dept.year is not None else p.year
     if lang == "zh":
-        lines = [f"评分办法：{title(p, lang)}（{policy_ref(p, lang)}，版本 {p.version}）", f"部门：{dept.name}　年度：{year}", ""]
+        lines = [f"评分办法：{shown(title(p, lang))}（{shown(policy_ref(p, lang))}，版本 {shown(p.version)}）", f"部门：{shown(dept.name)}　年度：{shown(year)}", ""]
     else:
-        lines = [f"Policy: {title(p, lang)} ({policy_ref(p, lang)}, version {p.version})", f"Department: {dept.name}   Year: {year}", ""]
+        lines = [f"Policy: {shown(title(p, lang))} ({shown(policy_ref(p, lang))}, version {shown(p.version)})",
+                 f"Department: {shown(dept.name)}   Year: {shown(year)}", ""]
     lines += _table(result, lang)
     lines.append("")
     lines += _summary(result, lang)
@@ -42,13 +43,13 @@ def _rows(result: Result, lang: str) -> list[Row]:
 
     def add(node: IndicatorResult, depth: int):
         ind = node.indicator
-        rows.append((ind.id, "  " * depth + name(ind, lang), money(ind.points), money(node.score),
+        rows.append((shown(ind.id), "  " * depth + shown(name(ind, lang)), money(ind.points), money(node.score),
                      money(node.deduction) if node.deduction else "-", "" if node.children else conf.get(ind.confidence, "")))
         for c in node.children:
             add(c, depth + 1)
         if not node.children and node.deduction:
             for r in (node.reasons if lang == "zh" else node.reasons_en):
-                rows.append(("", "  " * depth + "  └ " + r, "", "", "", ""))
+                rows.append(("", "  " * depth + "  └ " + shown(r), "", "", "", ""))
 
     for top in result.indicators:
         add(top, 0)
@@ -78,10 +79,10 @@ def _summary(result: Result, lang: str) -> list[str]:
     full, score, lost = expr.fmt(result.policy.full_score), money(result.score), money(result.max_score - result.score)
     n = len(result.deductions)
     if lang == "zh":
-        lines = [f"自评得分：{score} 分（满分 {full} 分）　等级：{result.grade('zh')}", f"扣分 {n} 项，合计 {lost} 分。", "",
+        lines = [f"自评得分：{score} 分（满分 {full} 分）　等级：{shown(result.grade('zh'))}", f"扣分 {n} 项，合计 {lost} 分。", "",
                  "自评结论："]
     else:
-        lines = [f"Score: {score} of {full}   Grade: {result.grade('en')}", f"{n} deduction(s), {lost} points in all.", "",
+        lines = [f"Score: {score} of {full}   Grade: {shown(result.grade('en'))}", f"{n} deduction(s), {lost} points in all.", "",
                  "Conclusion:"]
     lines.append(conclusion(result, lang))
     if any(leaf.indicator.confidence == "provisional" for leaf in result.leaves()):

@@ -1,0 +1,125 @@
+"""Intervals of rule files ("(10%, 20%]", "[90%, +inf)", "< 60%"): exact Decimal edges, overlap
+and gap checks for bands, and numbers shown as staff write them. Part of the expression
+language (expr.py re-exports every name here)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .formula_text import SYMBOLS as _SYMBOLS
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Decimal | None          # None: unbounded
+    lo_closed: bool
+    hi: Decimal | None
+    hi_closed: bool
+    text: str = ""
+
+    def contains(self, x: Decimal) -> bool:
+        if self.lo is not None and (x < self.lo or (x == self.lo and not self.lo_closed)):
+            return False
+        if self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)):
+            return False
+        return True
+
+
+_INF = {"+inf", "inf", "+∞", "∞", "正无穷"}
+_NINF = {"-inf", "-∞", "负无穷"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)%?$")
+
+
+def number_text(text: str) -> Decimal:
+    """'10%' -> 0.1, '3' -> 3; raises ValueError."""
+    t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if not _NUMBER.match(t):
+        raise ValueError(text)
+    if t.endswith("%"):
+        return Decimal(t[:-1]) / 100
+    return Decimal(t)
+
+
+def interval(text: str) -> Interval:
+    """'(10%, 20%]', '[90%, +inf)', '< 60%', '>= 0.9', '= 0'; raises ValueError."""
+    t = unicodedata.normalize("NFKC", str(text)).strip().translate(_SYMBOLS)
+    m = re.match(r"^([\[(])\s*([^,]+?)\s*,\s*([^,]+?)\s*([\])])$", t)
+    if m:
+        lo_s, hi_s = m.group(2).lower(), m.group(3).lower()
+        lo = None if lo_s in _NINF else number_text(lo_s)
+        hi = None if hi_s in _INF else number_text(hi_s)
+        if lo_s in _INF or hi_s in _NINF:
+            raise ValueError(text)
+        iv = Interval(lo, m.group(1) == "[" and lo is not None, hi, m.group(4) == "]" and hi is not None, str(text))
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and not (iv.lo_closed and iv.hi_closed))):
+            raise ValueError(text)
+        return iv
+    m = re.match(r"^(<=|>=|<|>|==|=)\s*(.+)$", t)
+    if m:
+        v = number_text(m.group(2))
+        op = m.group(1)
+        return {
+            "<": Interval(None, False, v, False, str(text)), "<=": Interval(None, False, v, True, str(text)),
+            ">": Interval(v, False, None, False, str(text)), ">=": Interval(v, True, None, False, str(text)),
+        }.get(op, Interval(v, True, v, True, str(text)))
+    raise ValueError(text)
+
+
+def overlaps(a: Interval, b: Interval) -> bool:
+    """True when some number lies in both."""
+    lo, lo_c = _max_lo(a, b)
+    hi, hi_c = _min_hi(a, b)
+    if lo is None or hi is None:
+        return True
+    return lo < hi or (lo == hi and lo_c and hi_c)
+
+
+def _max_lo(a, b):
+    if a.lo is None:
+        return b.lo, b.lo_closed
+    if b.lo is None or a.lo > b.lo:
+        return a.lo, a.lo_closed
+    if b.lo > a.lo:
+        return b.lo, b.lo_closed
+    return a.lo, a.lo_closed and b.lo_closed
+
+
+def _min_hi(a, b):
+    if a.hi is None:
+        return b.hi, b.hi_closed
+    if b.hi is None or a.hi < b.hi:
+        return a.hi, a.hi_closed
+    if b.hi < a.hi:
+        return b.hi, b.hi_closed
+    return a.hi, a.hi_closed and b.hi_closed
+
+
+def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
+    """Uncovered stretches of [lo, +inf) (or of the whole line when lo is None), as text."""
+    out = []
+    need, need_incl = lo, True          # the first point not yet covered; None is -inf
+    for iv in sorted(intervals, key=lambda i: (Decimal("-Infinity") if i.lo is None else i.lo, not i.lo_closed)):
+        if need is None:
+            starts_in_time = iv.lo is None
+        else:
+            starts_in_time = iv.lo is None or iv.lo < need or (iv.lo == need and (iv.lo_closed or not need_incl))
+        if not starts_in_time:
+            left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+            assert iv.lo is not None        # an unbounded start is always in time
+            out.append(f"{left}, {fmt(iv.lo)}{')' if iv.lo_closed else ']'}")
+        if iv.hi is None:
+            return out
+        if need is None or (iv.hi, iv.hi_closed) > (need, not need_incl):
+            need, need_incl = iv.hi, not iv.hi_closed
+    left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+    out.append(f"{left}, +inf)")
+    return out
+
+
+def fmt(x: Decimal) -> str:
+    """A number as staff would write it: trailing zeros dropped."""
+    if x == x.to_integral_value():
+        return format(x.to_integral_value(), "f")   # not quantize: a 400-digit number overflows its precision
+    return format(x.normalize(), "f")
