@@ -156,7 +156,7 @@ def test_workers_return_data_not_rendered_output():
     writer renders the row from report.json.to_dict."""
     import dataclasses
     import pickle
-    workers.init_worker(None, "zh", True, False)
+    workers.init_worker(None, "zh", True)
     (o,) = workers.run_chunk([Task("file", str(PANYU_FACTS))])
     assert o.ok and o.row == to_dict(evaluate_file(PANYU_FACTS))
     assert pickle.loads(pickle.dumps(o)) == o

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..output import atomic_path
 from ..problems import InputError, Problem
 from ..readers import Inputs
-from . import workers
+from . import pool, workers
 from .plan import Outcome, estimate
 from .progress import ProgressBar
 from .summary import Summary
@@ -45,7 +45,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
                 writer.write(o)
             bar.tick()
         try:
-            workers.drive(plan.tasks(), jobs, init_args, handle)
+            pool.drive(plan.tasks(), jobs, init_args, handle)
         finally:
             bar.close()
         if summary.total == 0:
