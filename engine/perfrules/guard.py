@@ -11,8 +11,10 @@ A child
 - dies with its parent (PR_SET_PDEATHSIG on Linux), so a `kill -9` of the command leaves no
   process behind;
 - ignores Ctrl-C (the parent handles it and kills its children) and takes SIGTERM's default;
-- never flushes what the parent had buffered (the parent flushes stdout and stderr before
-  forking) and leaves by os._exit, so no atexit handler or file object of the parent runs twice.
+- starts with nothing of the parent's buffered (the parent flushes stdout and stderr before
+  forking) and leaves by os._exit, so no atexit handler or file object of the parent runs
+  twice; a batch worker never touches stdout or stderr at all (the parent may have a
+  progress-bar thread writing there when it forks a replacement worker).
 Where os.fork does not exist (Windows), `call` runs the work in-process.
 """
 from __future__ import annotations
@@ -132,7 +134,6 @@ def fork(serve: Callable[[Channel], None]) -> Child:
             os.close(up_r)
             _become_child(parent, prctl)
             serve(Channel(down_r, up_w))
-            _flush()
             status = 0
         finally:
             os._exit(status)
@@ -184,7 +185,7 @@ def call(fn: Callable[..., T], *args: Any) -> T:
     here; EngineCrash if the child died without answering."""
     if not available():
         return fn(*args)
-    child = fork(lambda channel: channel.send(_answer(fn, args)))
+    child = fork(lambda channel: _reply(channel, fn, args))
     try:
         kind, value = child.channel.recv()
     except EOFError:
@@ -199,6 +200,11 @@ def call(fn: Callable[..., T], *args: Any) -> T:
     if kind == "input":
         raise InputError(value)
     raise value
+
+
+def _reply(channel: Channel, fn: Callable[..., Any], args: tuple) -> None:
+    channel.send(_answer(fn, args))
+    _flush()                          # what the work wrote (warnings): the parent has no thread writing
 
 
 def _answer(fn: Callable[..., Any], args: tuple) -> tuple[str, Any]:

@@ -52,7 +52,7 @@ def drive(tasks: Iterable[Task], jobs: int, init_args: tuple[str | None, str, bo
     try:
         _drive(pool, enumerate(chunks(tasks)), lang, handle)
         for w in pool:
-            w.child.channel.send(None)
+            _send(w.child, None)
             w.child.reap()
     finally:
         for w in pool:
@@ -69,7 +69,7 @@ def _drive(pool: list[_Worker], work: Iterator[tuple[int, list[Task]]], lang: st
         for w in pool:
             if w.held is None and pending is not None and pending[0] < oldest + ahead:
                 w.held = pending
-                w.child.channel.send(pending[1])
+                _send(w.child, pending[1])
                 pending = next(work, None)
         busy = [w for w in pool if w.held is not None]
         if not busy:
@@ -87,6 +87,15 @@ def _drive(pool: list[_Worker], work: Iterator[tuple[int, list[Task]]], lang: st
             for o in answered.pop(oldest):
                 handle(o)
             oldest += 1
+
+
+def _send(child: guard.Child, message: list[Task] | None) -> None:
+    """A chunk (or None: stop) to a worker. One that has died meanwhile shows up as the end
+    of its pipe in guard.ready, and its chunk is retried from there."""
+    try:
+        child.channel.send(message)
+    except BrokenPipeError:
+        pass
 
 
 def _retry(tasks: list[Task], how: str, lang: str) -> list[Outcome]:
