@@ -62,8 +62,12 @@ class Channel:
 
     def recv(self) -> Any:
         """The next object; EOFError when the other side is gone."""
+        return pickle.loads(self.recv_bytes())
+
+    def recv_bytes(self) -> bytes:
+        """The next object still pickled; EOFError when the other side is gone."""
         (size,) = _HEADER.unpack(self._read(_HEADER.size))
-        return pickle.loads(self._read(size))
+        return self._read(size)
 
     def _read(self, size: int) -> bytes:
         parts, left = [], size

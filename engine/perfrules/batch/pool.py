@@ -3,8 +3,9 @@ that dies costs only the departments it held.
 
 Every job (--jobs 1 included) is a child forked from the parent (guard.fork), which has
 imported the engine already, so a worker costs a fork, not an interpreter. Each holds one
-chunk at a time: it is sent the next one only once it has answered, so neither side can
-block the other on a full pipe, and the parent knows exactly what a dead worker held. When a
+chunk at a time: it is sent the next one as soon as its answer has been read (before the
+answer is unpickled and written), so neither side can block the other on a full pipe, and
+the parent knows exactly what a dead worker held. When a
 worker dies (durable_rules' C core can kill its process with a signal), its chunk is retried
 one department at a time, each in a fresh child: the one that dies again becomes an
 internal-error Outcome naming the signal, the others are scored as in any run, and a new
@@ -13,6 +14,7 @@ INFLIGHT_PER_JOB chunks per job ahead of the oldest), so any --jobs gives the sa
 """
 from __future__ import annotations
 
+import pickle
 from typing import Callable, Iterable, Iterator
 
 from .. import guard
@@ -65,12 +67,17 @@ def _drive(pool: list[_Worker], work: Iterator[tuple[int, list[Task]]], lang: st
     oldest = 0                                 # the next chunk to hand to `handle`
     ahead = len(pool) * INFLIGHT_PER_JOB
     pending: tuple[int, list[Task]] | None = next(work, None)
+
+    def feed(w: _Worker) -> None:
+        nonlocal pending
+        if w.held is None and pending is not None and pending[0] < oldest + ahead:
+            w.held = pending
+            _send(w.child, pending[1])
+            pending = next(work, None)
+
     while True:
         for w in pool:
-            if w.held is None and pending is not None and pending[0] < oldest + ahead:
-                w.held = pending
-                _send(w.child, pending[1])
-                pending = next(work, None)
+            feed(w)
         busy = [w for w in pool if w.held is not None]
         if not busy:
             return
@@ -79,10 +86,13 @@ def _drive(pool: list[_Worker], work: Iterator[tuple[int, list[Task]]], lang: st
             seq, held = w.held or (0, [])
             w.held = None
             try:
-                answered[seq] = child.channel.recv()
+                data = child.channel.recv_bytes()
             except EOFError:
                 answered[seq] = _retry(held, child.reap(), lang)
                 pool[pool.index(w)] = _Worker()
+                continue
+            feed(w)              # the worker goes on while its answer is unpickled and written here
+            answered[seq] = pickle.loads(data)
         while oldest in answered:
             for o in answered.pop(oldest):
                 handle(o)
