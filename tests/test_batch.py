@@ -156,7 +156,7 @@ def test_workers_return_data_not_rendered_output():
     writer renders the row from report.json.to_dict."""
     import dataclasses
     import pickle
-    workers.init_worker(None, "zh", True, False)
+    workers.init_worker(None, "zh", True)
     (o,) = workers.run_chunk([Task("file", str(PANYU_FACTS))])
     assert o.ok and o.row == to_dict(evaluate_file(PANYU_FACTS))
     assert pickle.loads(pickle.dumps(o)) == o
@@ -551,3 +551,91 @@ def test_an_oversized_cell_fails_its_row_and_the_others_are_scored(tmp_path):
     assert code == 1, err
     assert [r["部门"] for r in read_csv(out)] == ["甲", "丙"]
     assert f"{main}:3: [E105]" in err
+
+
+# ---- outputs never destroy inputs -------------------------------------------------------------
+
+def test_output_onto_an_input_is_refused_before_anything_runs(tmp_path):
+    folder = tmp_path / "depts"
+    (first, *_) = write_yaml_folder(folder, departments(3))
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(2))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("department,全年预算数,实际支出数\n甲,100万元,90万元\n", encoding="utf-8")
+    items = tmp_path / "items.csv"
+    items.write_text("department,名称,目标值,实际值\n甲,指标1,10,9\n", encoding="utf-8")
+    into_folder = tmp_path / "into-folder.csv"
+    into_folder.symlink_to(first)                      # a link onto a file inside an input folder
+    before = {p: p.read_bytes() for p in (first, jsonl, rows, items)}
+    for args in ([jsonl, "-o", jsonl], [folder, "-o", into_folder],
+                 [rows, "--items", items, "--policy", POLICY, "-o", items]):
+        proc = cli(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert "[E601]" in proc.stderr and "输出文件就是本次读取的输入" in proc.stderr
+        assert proc.stderr.startswith(f"{args[-1]}: 错误 [E601]")
+    assert {p: p.read_bytes() for p in before} == before
+    assert into_folder.is_symlink()
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(3))
+    real = tmp_path / "real.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    code, _ = quiet(inputs=[jsonl], output=link)
+    assert code == 0
+    assert link.is_symlink() and len(read_csv(real)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "link.csv", "real.csv"]
+
+
+def test_output_into_a_fifo_is_written_through(tmp_path):
+    import os
+    import stat
+    import threading
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(5))
+    fifo = tmp_path / "rows.jsonl"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    code, _ = quiet(inputs=[jsonl], output=fifo)
+    reader.join(30)
+    assert code == 0
+    assert [json.loads(line)["source"] for line in got[0].decode("utf-8").splitlines()] == [
+        f"{jsonl}:{n}" for n in range(1, 6)]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_replaced_output_keeps_its_permission_bits(tmp_path, suffix):
+    import os
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(3))
+    out = tmp_path / f"out{suffix}"
+    out.write_text("yesterday", encoding="utf-8")
+    os.chmod(out, 0o640)
+    code, _ = quiet(inputs=[jsonl], output=out)
+    assert code == 0
+    assert out.stat().st_mode & 0o7777 == 0o640 and out.read_bytes() != b"yesterday"
+
+
+def test_the_temporary_output_has_no_name_while_it_is_written(tmp_path, monkeypatch):
+    """An unnamed (O_TMPFILE) file: nothing in the output folder until the batch is done, so
+    even a SIGKILL leaves no temporary file; where unnamed files are not available, a named
+    one is used and removed on failure."""
+    from perfrules import output
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    jsonl = write_jsonl(tmp_path / "d.jsonl", departments(20))
+    seen = []
+    real = Summary.add
+
+    def add(self, o):
+        seen.append(sorted(p.name for p in outdir.iterdir()))
+        real(self, o)
+    monkeypatch.setattr(Summary, "add", add)
+    assert quiet(inputs=[jsonl], output=outdir / "r.csv")[0] == 0
+    assert seen == [[]] * 20 and [p.name for p in outdir.iterdir()] == ["r.csv"]
+    monkeypatch.setattr(output, "_unnamed_files", lambda: False)
+    seen.clear()
+    assert quiet(inputs=[jsonl], output=outdir / "r2.csv")[0] == 0
+    assert len(seen[0]) == 2 and seen[0][0].startswith(".r2.csv.")
+    assert sorted(p.name for p in outdir.iterdir()) == ["r.csv", "r2.csv"]

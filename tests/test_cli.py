@@ -278,3 +278,40 @@ def test_main_exit_0_in_process(monkeypatch, capsys):
         perfrules.cli.main()
     assert exc.value.code in (0, None)
     assert json.loads(capsys.readouterr().out)["score"] == "96.88"
+
+
+# ---- outputs never destroy inputs ----------------------------------------------------------
+
+def test_output_onto_an_input_is_refused(tmp_path):
+    facts = tmp_path / "facts.yaml"
+    facts.write_bytes(PANYU_FACTS.read_bytes())
+    link = tmp_path / "link.txt"
+    link.symlink_to(facts)
+    for args in (["evaluate", facts, "-o", facts], ["evaluate", facts, "-o", link],
+                 ["audit", facts, "-o", facts], ["evaluate", facts, "--policy", PANYU_POLICY, "-o", PANYU_POLICY]):
+        proc = cli(*args)
+        assert_clean_failure(proc)
+        assert proc.stderr.startswith(f"{args[-1]}: 错误 [E601]") and "输出文件就是本次读取的输入" in proc.stderr
+    assert facts.read_bytes() == PANYU_FACTS.read_bytes() and link.is_symlink()
+
+
+def test_output_onto_dev_null_writes_through():
+    import os
+    import stat
+    proc = cli("evaluate", PANYU_FACTS, "-o", "/dev/null")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_onto_a_symlink_and_an_existing_file(tmp_path):
+    import os
+    real, link, kept = tmp_path / "real.txt", tmp_path / "link.txt", tmp_path / "kept.txt"
+    link.symlink_to(real)
+    kept.write_text("old", encoding="utf-8")
+    os.chmod(kept, 0o640)
+    for out in (link, kept):
+        proc = cli("evaluate", PANYU_FACTS, "-o", out)
+        assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and "96.88" in real.read_text(encoding="utf-8")
+    assert kept.stat().st_mode & 0o7777 == 0o640 and "96.88" in kept.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt", "link.txt", "real.txt"]

@@ -1,6 +1,12 @@
 """The perfrules command line: it parses the arguments, calls the engine and hands what it
 got to a reporter (report/); the reporter's bytes go to stdout, stderr or --output.
 
+The commands that evaluate (evaluate, audit, test) do the engine work and the rendering in a
+guarded child process (guard.call): if durable_rules' C core kills it with a signal, the
+command reports an internal error (exit 3) instead of dying, and nothing has been written
+to stdout or --output, which only this process writes, once the child has answered. An
+--output that is one of the command's inputs is refused (E601) before anything runs.
+
 Exit codes: 0 evaluated (or all valid); 1 a check found something (test failures, audit
 discrepancies); 2 invalid input or usage; 3 internal error (traceback in a log file).
 """
@@ -61,7 +67,11 @@ def _fail(problems: list[Problem], lang: str, verbose: bool, fmt: str = "text") 
 def _emit(report: str, fmt: str, data, lang: str, output: Path | None = None, verbose: bool = False) -> None:
     """A report to stdout, or atomically to --output (a failed write is E601, in `fmt`)."""
     from .report import to_bytes
-    out = to_bytes(report, fmt, data, lang, verbose=verbose)
+    _deliver(to_bytes(report, fmt, data, lang, verbose=verbose), fmt, lang, output)
+
+
+def _deliver(out: bytes, fmt: str, lang: str, output: Path | None) -> None:
+    """A report's bytes to stdout, or atomically to --output (a failed write is E601, in `fmt`)."""
     if output is None:
         _write(sys.stdout, out)
         return
@@ -70,6 +80,23 @@ def _emit(report: str, fmt: str, data, lang: str, output: Path | None = None, ve
         write_atomic(output, out)
     except InputError as exc:
         _fail(exc.problems, lang, False, fmt)
+
+
+def _refuse_inputs(output: Path | None, inputs: list[Path], policy: str | None, lang: str, fmt: str) -> None:
+    """E601 (exit 2) if --output is one of the inputs: a fact file or the --policy file."""
+    if output is None:
+        return
+    from .output import refuse_inputs
+    try:
+        refuse_inputs(output, inputs + ([Path(policy)] if policy else []))
+    except InputError as exc:
+        _fail(exc.problems, lang, False, fmt)
+
+
+def _guarded(work, *args):
+    """work(*args) in a guarded child (guard.call): its value, its exception, or EngineCrash."""
+    from .guard import call
+    return call(work, *args)
 
 
 @app.command()
@@ -82,6 +109,16 @@ def evaluate(
     verbose: VerboseOpt = False,
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
+    _refuse_inputs(output, facts, policy, lang.value, format.value)
+    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value)
+    if problems:
+        _fail(problems, lang.value, verbose, format.value)
+    _deliver(out, format.value, lang.value, output)
+
+
+def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tuple[list[Problem], bytes]:
+    """evaluate's engine work, in the guarded child: the problems, or the report's bytes."""
+    from .report import to_bytes
     from .service import evaluate_file
     results, problems = [], []
     for path in facts:
@@ -89,9 +126,7 @@ def evaluate(
             results.append(evaluate_file(path, policy))
         except InputError as exc:
             problems.extend(exc.problems)
-    if problems:
-        _fail(problems, lang.value, verbose, format.value)
-    _emit("result", format.value, results, lang.value, output)
+    return problems, b"" if problems else to_bytes("result", fmt, results, lang)
 
 
 @app.command()
@@ -131,14 +166,20 @@ def test_cases(
     verbose: VerboseOpt = False,
 ):
     """运行评分办法旁的测试用例，并报告规则覆盖。Run policy test cases, with rule coverage."""
+    out, code = _guarded(_tested, paths, format.value, lang.value, verbose)
+    _deliver(out, format.value, lang.value, None)
+    if code:
+        raise typer.Exit(code)
+
+
+def _tested(paths: list[Path] | None, fmt: str, lang: str, verbose: bool) -> tuple[bytes, int]:
+    """test's engine work, in the guarded child: the report's bytes and the exit code."""
     from . import resources
     from .cases import find_case_files, run_all
+    from .report import to_bytes
     suite = run_all(find_case_files(paths or [resources.rules_dir()]), verbose)
-    _emit("cases", format.value, suite, lang.value, verbose=verbose)
-    if suite.errors:
-        raise typer.Exit(2)
-    if suite.passed < suite.total or not suite.reports:
-        raise typer.Exit(1)
+    code = 2 if suite.errors else 1 if suite.passed < suite.total or not suite.reports else 0
+    return to_bytes("cases", fmt, suite, lang, verbose=verbose), code
 
 
 @app.command()
@@ -151,7 +192,20 @@ def audit(
     verbose: VerboseOpt = False,
 ):
     """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
+    _refuse_inputs(output, facts, policy, lang.value, format.value)
+    problems, out, found = _guarded(_audited, facts, policy, format.value, lang.value)
+    if problems:
+        _fail(problems, lang.value, verbose, format.value)
+    _deliver(out, format.value, lang.value, output)
+    if found:
+        raise typer.Exit(1)
+
+
+def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tuple[list[Problem], bytes, bool]:
+    """audit's engine work, in the guarded child: the problems, or the report's bytes and
+    whether any discrepancy was found."""
     from .audit import audit_file
+    from .report import to_bytes
     entries, problems = [], []
     for path in facts:
         try:
@@ -159,10 +213,8 @@ def audit(
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
-        _fail(problems, lang.value, verbose, format.value)
-    _emit("audit", format.value, entries, lang.value, output)
-    if any(e.found for e in entries):
-        raise typer.Exit(1)
+        return problems, b"", False
+    return [], to_bytes("audit", fmt, entries, lang), any(e.found for e in entries)
 
 
 @app.command()

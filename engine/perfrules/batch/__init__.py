@@ -24,13 +24,17 @@ located error. The output (--output FILE, by suffix: .csv, .jsonl or .xlsx; JSON
 stdout without --output) has one row per department evaluated, in input order; a JSON Lines
 row is report.json.to_dict(result) plus "source". Rows are written as they come and inputs
 are read lazily, so memory does not grow with the number of departments (the --items file
-is the exception: it is indexed by department up front). The output is written to a temporary
-file renamed at the end: a failed or interrupted batch leaves no output file.
+is the exception: it is indexed by department up front). The output is written to an
+unnamed temporary file named at the end: a failed, interrupted or killed batch leaves no
+output file and no temporary file. An output that is one of the inputs is refused (E601).
 
---jobs N evaluates in N worker processes (durable_rules is neither thread-safe nor releases
-the GIL: tech/durable-and-peers.md §1.9): each compiles the policy once and evaluates chunks
-of departments; chunks come back in input order, so any N gives byte-identical CSV and JSON
-Lines output. --jobs 0 uses every CPU.
+--jobs N evaluates in N worker processes forked from the command (--jobs 1 too: durable_rules
+is neither thread-safe nor releases the GIL, tech/durable-and-peers.md §1.9, and its C core
+can kill the process that runs it): each evaluates chunks of departments; chunks come back
+in input order, so any N gives byte-identical CSV and JSON Lines output. A worker that dies
+(a signal from the engine) costs only its chunk, which is retried one department at a time:
+the department that kills its process again is listed as an internal error, every other row
+is written as in a run without it. --jobs 0 uses every CPU.
 
 Exit codes: 0 all evaluated; 1 some department failed (or --items rows matched no department);
 2 the inputs themselves could not be read (missing file, unreadable CSV header, bad --policy,

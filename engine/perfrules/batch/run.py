@@ -1,8 +1,10 @@
 """run_batch: check the inputs, evaluate every department, write the rows, print the summary.
 
 The inputs and the output format are checked before anything is evaluated (exit 2, no
-output file). The output goes to a temporary file renamed at the end (output.atomic_path),
-and SIGTERM ends the batch as Ctrl-C does, so a failed or interrupted batch leaves none.
+output file), and so is the output itself: one that is an input of the run (a fact file, a
+file in an input folder, the --items or --policy file) is refused (E601). The output goes to
+an unnamed temporary file named at the end (output.atomic_path), and SIGTERM ends the batch
+as Ctrl-C does, so a failed, interrupted or killed batch leaves none.
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from ..output import atomic_path
+from ..output import atomic_path, refuse_inputs
 from ..problems import InputError, Problem
 from ..readers import Inputs
-from . import workers
+from ..readers.yaml import walk
+from . import pool, workers
 from .plan import Outcome, estimate
 from .progress import ProgressBar
 from .summary import Summary
@@ -33,6 +37,8 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     fmt = output_format(output)
     chosen = workers.load_ref(policy) if policy is not None else None
     plan = Inputs(inputs, items, chosen)
+    if output is not None:
+        refuse_inputs(output, _files_read(plan, items, policy))
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     summary = Summary(lang, verbose)
     bar = ProgressBar(progress, lambda: estimate(plan), lang, err)
@@ -45,7 +51,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
                 writer.write(o)
             bar.tick()
         try:
-            workers.drive(plan.tasks(), jobs, init_args, handle)
+            pool.drive(plan.tasks(), jobs, init_args, handle)
         finally:
             bar.close()
         if summary.total == 0:
@@ -80,6 +86,14 @@ def _write(fmt: str, output: Path | None, lang: str, run) -> Writer:
         raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror or exc}",
                                   f"cannot write: {exc.strerror or exc}", str(output))])
     return writer
+
+
+def _files_read(plan: Inputs, items: Path | None, policy: str | None) -> Iterator[str | Path]:
+    """Every file the batch reads: the inputs (each fact file in an input folder), the
+    --items file and a --policy given as a path."""
+    for path, _ in plan.sources:
+        yield from walk(path) if path.is_dir() else (path,)
+    yield from (p for p in (items, Path(policy) if policy else None) if p is not None)
 
 
 def _warnings(plan: Inputs, writer: Writer, lang: str) -> list[str]:

@@ -1,24 +1,23 @@
-"""The worker side of a batch: read, evaluate and explain chunks of departments, in worker
-processes (--jobs N) or in-process (--jobs 1), and drive the process pool.
+"""The worker side of a batch: read, evaluate and explain chunks of departments (in the
+worker processes batch.pool forks).
 
 Processes, not threads: durable_rules is neither thread-safe nor releases the GIL
-(measured on durable_rules 2.0.28). Each process loads and prepares a policy once and keeps it. A worker
-returns plain data (Outcome), never rendered output: the parent's writers decide the format.
-This module is the batch's only contact with the engine: through service, like every
-front end.
+(measured on durable_rules 2.0.28). init_worker runs once in the parent, before any worker
+is forked, so every worker starts with the settings and the --policy already loaded; each
+prepares a policy for durable once and keeps it. A worker returns plain data (Outcome), never
+rendered output: the parent's writers decide the format. This module is the batch's only
+contact with the engine: through service, like every front end.
 """
 from __future__ import annotations
 
-import signal
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .. import readers
 from ..load import Document
 from ..problems import InputError
-from .plan import Outcome, chunks
+from .plan import Outcome
 
 from .. import service
 from ..facts import read_department
@@ -28,8 +27,6 @@ from ..report.present import money, name, reason_text
 
 if TYPE_CHECKING:
     from ..score import Result
-
-INFLIGHT_PER_JOB = 4       # chunks queued per worker: bounds memory, keeps workers busy
 
 
 @dataclass(frozen=True)
@@ -49,10 +46,8 @@ def load_ref(policy_ref: str) -> Policy:
     return service.policy(policy_ref)
 
 
-def init_worker(policy_ref: str | None, lang: str, want_json: bool, in_child: bool) -> None:
-    """Per process: remember the settings and compile the --policy once."""
-    if in_child:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
+def init_worker(policy_ref: str | None, lang: str, want_json: bool) -> None:
+    """Remember the settings and compile the --policy once (the workers inherit both)."""
     global _SETTINGS
     _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json)
     if policy_ref is not None:
@@ -60,6 +55,20 @@ def init_worker(policy_ref: str | None, lang: str, want_json: bool, in_child: bo
             _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
         except InputError:
             pass    # the parent checked it; each department will report it if it is gone
+
+
+def warm(tasks: list[readers.Task]) -> None:
+    """Import here what evaluating imports on first use (durable's C extension, jsonschema)
+    and load the tasks' policies, so that the children forked after this need not each do it
+    again: a retry forks one child per department. Nothing of durable's state is made here:
+    the matcher only imports its extension, and policies are read and checked, not prepared."""
+    service.default().matcher
+    import jsonschema.exceptions  # noqa: F401
+    for task in tasks:
+        try:
+            _policy_for(readers.read(task))
+        except Exception:  # noqa: BLE001 — its evaluation will report why
+            pass
 
 
 def run_chunk(tasks: list[readers.Task]) -> list[Outcome]:
@@ -78,6 +87,14 @@ def _evaluate(task: readers.Task) -> Outcome:
         return Outcome(task.source, _department_name(doc), problems=tuple(exc.problems))
     except Exception as exc:  # noqa: BLE001 — one department's surprise must not stop the batch
         return Outcome(task.source, _department_name(doc), internal=f"{type(exc).__name__}: {exc}")
+
+
+def department_of(task: readers.Task) -> str:
+    """The department a task names, "" if it cannot be read (for a retry's report)."""
+    try:
+        return _department_name(readers.read(task))
+    except Exception:  # noqa: BLE001 — its evaluation will report why
+        return ""
 
 
 def _department_name(doc: Document | None) -> str:
@@ -115,39 +132,3 @@ def _outcome(source: str, result: Result) -> Outcome:
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         row=to_dict(result, lang) if _SETTINGS.json else None)
-
-
-def drive(tasks: Iterable[readers.Task], jobs: int, init_args: tuple[str | None, str, bool],
-          handle: Callable[[Outcome], None]) -> None:
-    """Evaluate every task and hand each Outcome to `handle`, in input order."""
-    if jobs <= 1:
-        init_worker(*init_args, False)
-        for chunk in chunks(tasks):
-            for o in run_chunk(chunk):
-                handle(o)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    # forkserver, not fork: the parent may hold rich's refresh thread. The server process
-    # imports the engine once (this module imports all of it), so each worker starts as a
-    # cheap fork of it instead of a new interpreter importing everything again (spawn); it
-    # never holds durable's C state.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
-                             initargs=init_args + (True,)) as pool:
-        pending: deque = deque()
-        try:
-            for chunk in chunks(tasks):
-                pending.append(pool.submit(run_chunk, chunk))
-                while pending and (len(pending) >= jobs * INFLIGHT_PER_JOB or pending[0].done()):
-                    for o in pending.popleft().result():
-                        handle(o)
-            while pending:
-                for o in pending.popleft().result():
-                    handle(o)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
