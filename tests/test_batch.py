@@ -639,3 +639,31 @@ def test_the_temporary_output_has_no_name_while_it_is_written(tmp_path, monkeypa
     assert quiet(inputs=[jsonl], output=outdir / "r2.csv")[0] == 0
     assert len(seen[0]) == 2 and seen[0][0].startswith(".r2.csv.")
     assert sorted(p.name for p in outdir.iterdir()) == ["r.csv", "r2.csv"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_file_name_that_is_not_utf8_costs_nothing(tmp_path, suffix):
+    """A fact file named with bytes that are not UTF-8 (a folder copied from an old Windows
+    share) is scored; its source is written escaped instead of crashing the writer."""
+    import os
+    folder = tmp_path / "depts"
+    (good,) = write_yaml_folder(folder, departments(1))
+    os.rename(good, os.path.join(os.fsencode(folder), b"\xb2\xbf\xc3\xc5.yaml"))
+    out = tmp_path / f"out{suffix}"
+    code, err = quiet(inputs=[folder], output=out)
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8-sig")
+    assert "\\udcb2\\udcbf\\udcc3\\udcc5.yaml" in text and "96.88" not in err
+
+
+def test_a_department_name_cannot_forge_summary_lines(tmp_path):
+    folder = tmp_path / "depts"
+    doc = departments(1)[0]
+    doc["department"] = "甲\n  伪造的一行：全部通过"
+    doc["facts"]["全年预算数"] = "很多"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(as_yaml(doc), encoding="utf-8")
+    code, err = quiet(inputs=[folder], output=tmp_path / "o.csv")
+    assert code == 1
+    assert not any(line.startswith("  伪造的一行") for line in err.splitlines())
+    assert any("[E402]" in line and "甲" in line and "伪造的一行" in line for line in err.splitlines())

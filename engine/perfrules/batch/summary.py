@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from .. import expr
 from ..problems import render_all
+from ..report.present import shown
 from .plan import Outcome
 
 
@@ -103,7 +104,8 @@ class Summary:
 
     def _failure(self, o: Outcome) -> str:
         zh = self.lang == "zh"
-        who = f"（{o.department}）" if o.department and zh else f" ({o.department})" if o.department else ""
+        dept = shown(o.department)        # a name cannot forge lines of the summary
+        who = f"（{dept}）" if dept and zh else f" ({dept})" if dept else ""
         if not o.problems:
             what = (f"内部错误（不是输入的问题）：{o.internal}" if zh else f"internal error (not your input): {o.internal}")
             return f"  {o.source}{who}: {what}"

@@ -67,7 +67,7 @@ class Writer:
 class _JsonlWriter(Writer):
     def __init__(self, path: Path | None, lang: str):
         super().__init__(lang)
-        self.f = open(path, "w", encoding="utf-8", newline="\n") if path is not None else sys.stdout
+        self.f = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") if path is not None else sys.stdout
         self.own = path is not None
 
     def write(self, o: Outcome) -> None:
@@ -84,11 +84,13 @@ class _JsonlWriter(Writer):
 
 
 class _CsvWriter(Writer):
-    """UTF-8 with a BOM, so that Excel and WPS open the Chinese text correctly."""
+    """UTF-8 with a BOM, so that Excel and WPS open the Chinese text correctly. Text that UTF-8
+    cannot hold (a lone surrogate from a file name) is written escaped, never a crash (both
+    writers): the readers already refuse such text in the departments themselves."""
 
     def __init__(self, path: Path, lang: str):
         super().__init__(lang)
-        self.f = open(path, "w", encoding="utf-8-sig", newline="")
+        self.f = open(path, "w", encoding="utf-8-sig", errors="backslashreplace", newline="")
         self.w = csv.writer(self.f)
 
     def _begin(self) -> None:
