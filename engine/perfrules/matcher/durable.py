@@ -104,12 +104,12 @@ class DurableMatcher:
         """(sid, facts) for each session: the department fact with the first chunk of item facts,
         then a bare department fact (for the sentinel) with each further chunk. No two facts of
         a session share durable's hash of their ids."""
-        sid = self._sid()
         if not items:
-            yield sid, [fact]
+            yield self._sid(), [fact]
             return
         head, pending = fact, items
         while pending:
+            sid = self._sid()
             taken = {durable_hash("sid-" + sid), _DEPT}   # durable's session state and the department
             chunk, later = [head], []
             for it in pending:
@@ -121,7 +121,6 @@ class DurableMatcher:
                     later.append(it)
             yield sid, chunk
             head, pending = {"t": "d", "id": "d"}, later
-            sid = self._sid()
 
     def _session(self, handle: int, sid: str, facts: list[Fact], item_rules: frozenset[int]) -> set[Firing]:
         for f in facts:
