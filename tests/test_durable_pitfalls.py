@@ -23,18 +23,19 @@ def panyu():
     return compile_policy(policy), read_department(load_file(PANYU_FACTS), policy)
 
 
-def _patterns(ruleset):
-    for rules in ruleset.values():
-        for rule in rules.values():
-            for pattern in rule["all"]:
-                yield from pattern.values()
+def _patterns(compiled):
+    for shard in compiled.shards:
+        for rules in shard.ruleset.values():
+            for rule in rules.values():
+                for pattern in rule["all"]:
+                    yield from pattern.values()
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
 def test_every_pattern_tests_a_fact_kind_first(path):
     """A rule that can match durable's session-state object {sid, id, $s} re-fires forever."""
     compiled = compile_policy(load_policy(path))
-    for pattern in _patterns(compiled.ruleset):
+    for pattern in _patterns(compiled):
         assert list(pattern) == ["$and"]
         assert pattern["$and"][0] in ({"t": "d"}, {"t": "i"})
 
@@ -43,7 +44,8 @@ def test_every_pattern_tests_a_fact_kind_first(path):
 def test_no_division_and_no_floats_reach_the_c_core(path):
     """Integer $div by zero kills the process; exponent-form floats are rejected (error 204)."""
     compiled = compile_policy(load_policy(path))
-    text = json.dumps(compiled.ruleset)
+    rulesets = [shard.ruleset for shard in compiled.shards]
+    text = json.dumps(rulesets)
     assert "$div" not in text
 
     def numbers(x):
@@ -55,12 +57,13 @@ def test_no_division_and_no_floats_reach_the_c_core(path):
                 yield from numbers(v)
         elif isinstance(x, (int, float)) and not isinstance(x, bool):
             yield x
-    assert all(isinstance(n, int) for n in numbers(compiled.ruleset))
+    assert all(isinstance(n, int) for n in numbers(rulesets))
 
 
 def test_department_facts_are_small_flat_integers_and_text(panyu):
     compiled, dept = panyu
-    fact, items = department_facts(compiled, dept)
+    assert len(compiled.shards) == 1          # an ordinary policy: one ruleset, one session per department
+    fact, items = department_facts(compiled.shards[0], dept)
     for f in [fact] + items:
         assert all(isinstance(v, (int, str)) and not isinstance(v, float) for v in f.values())
         assert len(f) < 250          # durable refuses facts with more than ~253 properties (error 302)
@@ -104,8 +107,9 @@ def test_a_ruleset_durable_rejects_is_an_internal_error_not_a_crash(panyu):
     """durable reports a malformed ruleset only as 'error code 202': we raise EngineError (exit 3)."""
     compiled, dept = panyu
     import dataclasses
-    broken = dataclasses.replace(compiled, name=compiled.name + "_broken",
-                                 ruleset={compiled.name + "_broken": {"r0": {"all": [{"m": {"$le": {"f0": 1}}}]}}})
+    name = compiled.name + "_broken"
+    shard = dataclasses.replace(compiled.shards[0], name=name, ruleset={name: {"r0": {"all": [{"m": {"$le": {"f0": 1}}}]}}})
+    broken = dataclasses.replace(compiled, name=name, shards=(shard,))
     with pytest.raises(EngineError):
         DurableMatcher().fired(broken, dept)
 

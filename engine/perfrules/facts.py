@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
-from . import expr
+from . import expr, limits
 from .load import Document, json_path
 from .methods.manual import ManualParams
 from .model import Department, FactDecl, Leaf, Path, Policy
@@ -109,6 +109,7 @@ class _Reader:
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
                 value, problem = coerce(decl, raw)
+                problem = problem or _beyond_limits(decl, value)
                 if problem:
                     self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
                     continue
@@ -135,7 +136,12 @@ class _Reader:
         return values, items
 
     def read_records(self, decl: FactDecl, records, path) -> list[dict]:
-        out = []
+        out: list[dict] = []
+        too_many = limits.records_problem(len(records))
+        if too_many:     # located at the first record beyond the limit; none is read
+            self.err(too_many[2], path + (limits.MAX_RECORDS,), f"列表“{decl.key}”{too_many[0]}",
+                     f"list '{decl.key}': {too_many[1]}")
+            return out
         for i, rec in enumerate(records):
             p = path + (i,)
             if not isinstance(rec, dict):
@@ -154,6 +160,7 @@ class _Reader:
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
                     value, problem = coerce(f, rec[k])
+                    problem = problem or _beyond_limits(f, value)
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",
                                  f"'{k}' in record {i + 1} of '{decl.key}': {problem[1]}")
@@ -202,6 +209,15 @@ class _Reader:
                 compute(f)
         except _Failed:
             pass
+
+
+def _beyond_limits(decl: FactDecl, value: object):
+    """A text (or one of a list of texts) longer than durable_rules can compare (limits.py)."""
+    if decl.type == "text" and isinstance(value, str):
+        return limits.text_problem(value)
+    if decl.type == "texts" and isinstance(value, list):
+        return next((p for p in map(limits.text_problem, value) if p), None)
+    return None
 
 
 class _Failed(Exception):

@@ -41,6 +41,7 @@ CODES: dict[str, tuple[str, str, str, str]] = {
     "E312": ("区间写法错误", "malformed interval", "区间写成 [下限, 上限) 的形式，例如 \"(10%, 20%]\"、\"[90%, +inf)\"。", "Write intervals like \"(10%, 20%]\" or \"[90%, +inf)\"."),
     "E313": ("等级设置错误", "grade bands are wrong", "等级按 min 从高到低排列，最低一档 min 为 0。", "List grades from the highest min down; the lowest has min 0."),
     "E314": ("派生事实循环引用", "derived facts refer to each other in a loop", "检查公式，去掉循环引用。", "Break the loop between formulas."),
+    "E315": ("评分办法超出引擎上限", "policy beyond the engine's limits", "规则数、条件的分支数和文字长度都有上限（见 docs/policy-language.md §17）；拆分条件或规则，或缩短文字。", "Rules, branches of a condition and texts have limits (docs/policy-language.md §17); split the condition or rules, or shorten the text."),
     # E4xx: fact files
     "E401": ("缺少必填事实", "missing required fact", "在 facts 中补上该事实。", "Add the fact under facts."),
     "E402": ("事实的值无法识别", "fact value not understood", "按该事实的类型填写：数字、百分比（如 98.83%）、金额（万元）、true/false 或文字。", "Give a value of the fact's type: number, percent (98.83%), money (10k yuan), true/false or text."),

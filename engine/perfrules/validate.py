@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 from typing import Any, Mapping
 
-from . import expr
+from . import expr, limits
 from .load import Document, json_path, load_file, load_text
 from .methods import METHODS, Checks, Head
 from .methods.base import dec, name_hints, reason_paths
@@ -89,6 +89,7 @@ class _PolicyBuilder:
         self.checks = Checks(facts, self.err)
         ids: dict[str, Path] = {}
         tops = tuple(self.build_indicator(x, ("indicators", i), ids, ()) for i, x in enumerate(d["indicators"]))
+        limits.policy_problems(self.checks.rules, facts, self.err)     # what durable_rules cannot run
         total = sum((t.points for t in tops), Decimal(0))
         if total != full:
             self.err("E302", ("full_score",), f"一级指标分值之和为 {expr.fmt(total)}，与满分 {expr.fmt(full)} 不符。",

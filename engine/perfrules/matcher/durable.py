@@ -1,18 +1,26 @@
-"""durable_rules decides what fires: one ruleset per policy, one session per department.
+"""durable_rules decides what fires: one ruleset per shard of a policy, one session per
+department and shard (and per chunk of its list records).
 
 We drive durable's C core (`durable_rules_engine`) through the primitives its own `Ruleset`
 uses, without its Host, because the Host is what bites (each point measured on 2.0.28):
 - a Host starts two timer threads that never stop and may run actions on another thread;
   we have no Host, so no threads and nothing runs behind our back;
 - each ruleset is created once per policy and process, reused, and deleted on `release`;
-- each department gets its own session (sid), deleted afterwards: at most one is alive,
-  far below durable's 1,024-session limit; a failed delete is an error, never ignored;
+  a policy is split into shards only where durable's fixed tables need it (durable_shards.py);
+  an ordinary policy is one shard, so a department is one session;
+- each session (sid) is deleted afterwards: at most one is alive, far below durable's
+  1,024-session limit; a failed delete is an error, never ignored;
 - facts are asserted, not posted, so every matching rule fires, not just the first; the
-  department fact and its item facts go in one call;
+  department fact and up to ITEM_FACTS_PER_SESSION item facts go in one call, more records
+  in further sessions (durable's time and memory per fact grow past a few thousand);
+- facts carry their own ids, chosen so that no two in a session share durable's 32-bit
+  hash: durable would drop the second as "already observed" (a record lost, silently when a
+  later fact in the same call matches nothing). Should durable still report a duplicate,
+  the chunk is asserted again one fact per call and each refused fact goes to a fresh session;
 - "not handled" only means the last fact matched nothing: we still run the actions that are
   due, which is what durable's own wrapper skips when it raises MessageNotHandledException;
 - an action is just "record (rule, item)" here, so nothing can be swallowed into state;
-- every session runs at least one action (the sentinel rule matches every department):
+- every session runs at least one action (the sentinel rule matches every department fact):
   durable's C core never initialises a new session's action context, and delete_state frees
   it, so deleting a session in which nothing ever fired crashes the process (SIGSEGV).
 """
@@ -21,16 +29,32 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from typing import Any
+from functools import lru_cache
+from typing import Any, Iterator
 
+from ..limits import ITEM_FACTS_PER_SESSION
 from ..methods.base import Firing
 from ..model import Department, EngineError, Policy
 from .base import in_order
-from .durable_encoding import Compiled, compile_policy, department_facts
+from .durable_encoding import Compiled, Shard, compile_policy, department_facts
 
-_SENTINEL = "sentinel"   # fires once per department; see the module docstring
-_RULE = re.compile(r'\{"(?:r(\d+)|sentinel)":')
+_SENTINEL = "sentinel"   # fires once per department fact; see the module docstring
+_RULE = re.compile(r'\{"(?:r(\d+)(?:p\d+)?|sentinel)":')
 _ITEM = re.compile(r'"n": ?(\d+)')
+Fact = dict[str, object]
+
+
+def durable_hash(fact_id: str) -> int:
+    """durable's hash of a fact id (fnv1Hash32 over its UTF-8 bytes, C chars signed): two facts
+    of a session whose ids hash alike are one fact to durable."""
+    h = 0x811C9DC5
+    for b in fact_id.encode("utf-8"):
+        h = ((h ^ (b if b < 128 else (b - 256) & 0xFFFFFFFF)) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+fact_hash = lru_cache(maxsize=1 << 16)(durable_hash)    # item ids recur department after department
+_DEPT = durable_hash("d")
 
 
 class DurableMatcher:
@@ -42,54 +66,112 @@ class DurableMatcher:
 
     def prepare(self, policy: Policy) -> Compiled:
         compiled = compile_policy(policy)
-        self._handle(compiled)
+        for shard in compiled.shards:
+            self._handle(shard)
         return compiled
 
-    def _handle(self, compiled: Compiled) -> int:
-        handle = self._handles.get(compiled.name)
+    def _handle(self, shard: Shard) -> int:
+        handle = self._handles.get(shard.name)
         if handle is None:
-            rules = {**compiled.ruleset[compiled.name], _SENTINEL: {"all": [{"m": {"t": "d"}}]}}  # type: ignore[dict-item]
+            rules = {**shard.ruleset[shard.name], _SENTINEL: {"all": [{"m": {"t": "d"}}]}}  # type: ignore[dict-item]
             try:
-                handle = self._core.create_ruleset(compiled.name, json.dumps(rules, ensure_ascii=False))
+                handle = self._core.create_ruleset(shard.name, json.dumps(rules, ensure_ascii=False))
             except Exception as exc:  # durable says only "error code 202": ours to fix, not the user's
-                raise EngineError(f"durable_rules rejected the compiled ruleset {compiled.name}: {exc}") from exc
-            self._handles[compiled.name] = handle
+                raise EngineError(f"durable_rules rejected the compiled ruleset {shard.name}: {exc}") from exc
+            self._handles[shard.name] = handle
         return handle
 
     def release(self, prepared: Compiled) -> None:
-        handle = self._handles.pop(prepared.name, None)
-        if handle is not None:
-            try:
-                self._core.delete_ruleset(handle)
-            except Exception as exc:
-                raise EngineError(f"durable_rules could not delete ruleset {prepared.name}: {exc}") from exc
+        for shard in prepared.shards:
+            handle = self._handles.pop(shard.name, None)
+            if handle is not None:
+                try:
+                    self._core.delete_ruleset(handle)
+                except Exception as exc:
+                    raise EngineError(f"durable_rules could not delete ruleset {shard.name}: {exc}") from exc
 
     def fired(self, prepared: Compiled, dept: Department) -> list[Firing]:
-        core = self._core
-        handle = self._handle(prepared)
-        fact, items = department_facts(prepared, dept)
-        sid = str(next(self._sids))
-        fact["sid"] = sid
-        for it in items:
-            it["sid"] = sid
         fired: set[Firing] = set()
-        try:
-            fired = self._run(handle, sid, [fact] + items, prepared.item_rules)
-        finally:
-            try:
-                core.delete_state(handle, sid)
-            except Exception as exc:   # a session left behind is a leak and a step towards 1,024
-                raise EngineError(f"durable_rules could not delete session {sid}: {exc}") from exc
-        # a rule with "or" fires once per alternative that holds: each (rule, item) counts once
+        for shard in prepared.shards:
+            handle = self._handle(shard)
+            fact, items = department_facts(shard, dept)
+            for sid, facts in self._sessions(fact, items):
+                fired |= self._session(handle, sid, facts, shard.item_rules)
+        # a rule with alternatives may fire once for each that holds: each (rule, item) counts once
         return in_order(fired)
 
-    def _run(self, handle: int, sid: str, facts: list[dict[str, object]], item_rules: frozenset[int]) -> set[Firing]:
+    def _sessions(self, fact: Fact, items: list[Fact]) -> Iterator[tuple[str, list[Fact]]]:
+        """(sid, facts) for each session: the department fact with the first chunk of item facts,
+        then a bare department fact (for the sentinel) with each further chunk. No two facts of
+        a session share durable's hash of their ids."""
+        if not items:
+            yield self._sid(), [fact]
+            return
+        head, pending = fact, items
+        while pending:
+            sid = self._sid()
+            taken = {durable_hash("sid-" + sid), _DEPT}   # durable's session state and the department
+            chunk, later = [head], []
+            for it in pending:
+                h = fact_hash(str(it["id"]))
+                if len(chunk) <= ITEM_FACTS_PER_SESSION and h not in taken:
+                    taken.add(h)
+                    chunk.append(it)
+                else:
+                    later.append(it)
+            yield sid, chunk
+            head, pending = {"t": "d", "id": "d"}, later
+
+    def _session(self, handle: int, sid: str, facts: list[Fact], item_rules: frozenset[int]) -> set[Firing]:
+        for f in facts:
+            f["sid"] = sid
+        try:
+            fired, refused = self._run(handle, sid, facts, item_rules, one_by_one=False)
+        finally:
+            self._delete(handle, sid)
+        if refused:      # durable saw a duplicate: which fact is unknown; again, one per call
+            sid = self._sid()
+            for f in facts:
+                f["sid"] = sid
+            try:
+                again, refused = self._run(handle, sid, facts, item_rules, one_by_one=True)
+            finally:
+                self._delete(handle, sid)
+            fired |= again
+            for f in refused:   # each refused fact alone, beside a bare department fact for the sentinel
+                fired |= self._session(handle, self._sid(), [{"t": "d", "id": "d"}, f], item_rules)
+        return fired
+
+    def _sid(self) -> str:
+        """A fresh session id whose state object's id does not hash like the department fact's."""
+        while True:
+            sid = str(next(self._sids))
+            if durable_hash("sid-" + sid) != _DEPT:
+                return sid
+
+    def _delete(self, handle: int, sid: str) -> None:
+        try:
+            self._core.delete_state(handle, sid)
+        except Exception as exc:   # a session left behind is a leak and a step towards 1,024
+            raise EngineError(f"durable_rules could not delete session {sid}: {exc}") from exc
+
+    def _run(self, handle: int, sid: str, facts: list[Fact], item_rules: frozenset[int],
+             one_by_one: bool) -> tuple[set[Firing], list[Fact]]:
+        """What fired in one session, and the facts durable refused as already observed (with
+        one_by_one False: all of them, if any was)."""
         core = self._core
         fired: set[Firing] = set()
+        refused: list[Fact] = []
         try:
-            code, state = core.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
-            if code == 2:
-                raise EngineError(f"durable_rules saw a duplicate fact in session {sid}")
+            if one_by_one:
+                for f in facts:
+                    code, state = core.assert_fact(handle, json.dumps(f, ensure_ascii=False))
+                    if code == 2:
+                        refused.append(f)
+            else:
+                code, state = core.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
+                if code == 2:
+                    refused = facts
             started = core.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
@@ -107,4 +189,6 @@ class DurableMatcher:
             raise
         except Exception as exc:
             raise EngineError(f"durable_rules failed in session {sid}: {exc}") from exc
-        return fired
+        if one_by_one and refused and refused[0] is facts[0]:
+            raise EngineError(f"durable_rules refused the department fact of session {sid}")
+        return fired, refused

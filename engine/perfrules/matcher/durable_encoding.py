@@ -1,24 +1,31 @@
-"""Everything durable_rules sees, encoded: a policy's rules as one ruleset, and a department
-as small flat facts.
+"""Everything durable_rules sees, encoded: a policy's rules as rulesets ("shards"), and a
+department as small flat facts.
 
-    {"t": "d", "f0": …, "f1": …}          the department: only the facts some rule reads
-    {"t": "i", "k": 3, "n": 0, "v": …}     one list record, for per_item leaf 3, its measure
+    {"t": "d", "id": "d", "f0": …, "f1": …}          the department: only the facts the shard's rules read
+    {"t": "i", "id": "i3_0", "k": 3, "n": 0, "v": …}  one list record, for per_item leaf 3, its measure
 
-Numbers are integers in millionths (SCALE): facts are whole millionths (the fact reader
-quantizes them), constants are rounded towards the side that keeps each comparison exact,
-so durable never meets exponent-form floats or integer division (which its C core trips on).
-Every pattern starts with a positive test on "t", so no rule can match durable's own
-session-state object (which would loop forever).
+Each rule is one durable rule, except a deduction condition, which is one durable rule per
+alternative (limits.alternatives: `a or b` is two, each a plain conjunction), so durable never
+sees `$or` and every pattern is one flat `$and`. The rules are packed into shards that durable
+can hold (durable_shards.py); an ordinary policy is one shard. Numbers are integers in
+millionths (SCALE): facts are whole millionths (the fact reader quantizes them), constants are
+rounded towards the side that keeps each comparison exact, so durable never meets
+exponent-form floats or integer division (which its C core trips on). Every pattern starts
+with a positive test on "t", so no rule can match durable's own session-state object (which
+would loop forever). Facts carry their own "id", so durable never has to hash one (its 32-bit
+fact hashes collide, and a colliding fact is silently dropped as a "duplicate").
 """
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from typing import Mapping
+from typing import Callable, Mapping
 
-from ..expr import MAX_ABS, Formula, Interval, quantize6
-from ..model import Compare, Department, Holds, InInterval, ItemInInterval, Policy, When
+from ..expr import MAX_ABS, Interval, quantize6
+from ..limits import MAX_ALTERNATIVES, Test, alternatives, count_alternatives
+from ..model import Compare, Department, EngineError, Holds, InInterval, ItemInInterval, Policy, Rule, When
+from .durable_shards import Part, pack
 
 SCALE = 10**6
 Pattern = dict[str, object]
@@ -30,13 +37,20 @@ _OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
 @dataclass(frozen=True)
-class Compiled:
-    policy: Policy
+class Shard:
+    """One durable ruleset and what its sessions are given."""
     name: str                                   # the durable ruleset name
     ruleset: Mapping[str, object]               # {name: {rule name: rule}}
-    codes: Mapping[str, str]                    # fact key -> short field name in the department fact
-    item_leaves: tuple[tuple[int, str, str], ...]   # (k, list key, measure)
-    item_rules: frozenset[int]                  # rules that match item facts
+    codes: Mapping[str, str]                    # fact key -> short field name in this shard's department fact
+    item_leaves: tuple[tuple[int, str, str], ...]   # (k, list key, measure) of its item rules
+    item_rules: frozenset[int]                  # rule indexes that match item facts
+
+
+@dataclass(frozen=True)
+class Compiled:
+    policy: Policy
+    name: str                                   # the base of the shards' ruleset names
+    shards: tuple[Shard, ...]
 
 
 def scaled(value: Decimal) -> int:
@@ -66,31 +80,81 @@ def compile_policy(policy: Policy) -> Compiled:
             codes[key] = f"f{len(codes)}"
         return codes[key]
 
-    types = {k: f.expr_type for k, f in policy.facts.items() if f.expr_type}
     leaf_no = {leaf.id: i for i, leaf in enumerate(policy.leaves())}
-    item_leaves: dict[int, tuple[int, str, str]] = {}
-    rules: dict[str, object] = {}
-    pattern: list[Pattern]
+    types = {k: f.expr_type for k, f in policy.facts.items() if f.expr_type}
+    parts = [p for rule in policy.rules for p in rule_parts(rule, leaf_no, code, types)]
     name = "perfrules_" + policy.sha256[:16]
-    for rule in policy.rules:
-        if isinstance(rule.when, ItemInInterval):
-            k = leaf_no[rule.leaf]
-            item_leaves[k] = (k, rule.when.items, rule.when.measure)
-            pattern = [{"t": "i"}, {"k": k}, *interval(rule.when.interval, "v")]
+    shards = []
+    for i, group in enumerate(pack(parts)):
+        items = {p.leaf: p for p in group if p.leaf is not None}
+        leaves = {}
+        for k in items:
+            when = policy.rules[items[k].rule].when
+            assert isinstance(when, ItemInInterval)
+            leaves[k] = (k, when.items, when.measure)
+        shard_name = f"{name}_{i}"
+        shards.append(Shard(shard_name, {shard_name: {p.name: {"all": [{"m": p.pattern}]} for p in group}},
+                            {f: codes[f] for f in dict.fromkeys(f for p in group for f in p.fields)},
+                            tuple(sorted(leaves.values())), frozenset(p.rule for p in group if p.leaf is not None)))
+    return Compiled(policy, name, tuple(shards))
+
+
+def rule_parts(rule: Rule, leaf_no: Mapping[str, int], code: Callable[[str], str],
+               types: Mapping[str, str]) -> list[Part]:
+    """The durable rules of one rule: one, or one per alternative of a condition (none when
+    it can never hold)."""
+    when = rule.when
+    if isinstance(when, ItemInInterval):
+        k = leaf_no[rule.leaf]
+        tests = flat([{"k": k}, *interval(when.interval, "v")])
+        return [] if tests is None else [Part(f"r{rule.index}", rule.index, "i", tuple(tests), (), k)]
+    if isinstance(when, Holds):
+        tree = when.condition.tree
+        if count_alternatives(tree) > MAX_ALTERNATIVES:       # validate refuses these
+            raise EngineError(f"rule {rule.index}: condition too wide for durable_rules")
+        alts = alternatives(tree)
+        out = []
+        for j, alt in enumerate(alts):
+            tests = flat([_test(t, code, types) for t in alt])
+            if tests is not None:
+                names = tuple(dict.fromkeys(n for t in alt for n in t.names))
+                out.append(Part(f"r{rule.index}" if len(alts) == 1 else f"r{rule.index}p{j}", rule.index, "d",
+                                tuple(tests), names))
+        return out
+    tests = flat(department_pattern(when, code))
+    return [] if tests is None else [Part(f"r{rule.index}", rule.index, "d", tuple(tests), (_fact_of(when),))]
+
+
+def _fact_of(when: When) -> str:
+    assert isinstance(when, (Compare, InInterval))
+    return when.fact
+
+
+def flat(tests: list[Pattern]) -> list[Pattern] | None:
+    """Tests as one flat conjunction: nested $and spliced in, TRUE dropped; None if one is FALSE."""
+    out: list[Pattern] = []
+    for t in tests:
+        if t == FALSE:
+            return None
+        if t == TRUE:
+            continue
+        if list(t) == ["$and"]:
+            inner = t["$and"]
+            assert isinstance(inner, list)
+            rest = flat(inner)
+            if rest is None:
+                return None
+            out.extend(rest)
         else:
-            pattern = [{"t": "d"}, *department_pattern(rule.when, code, types)]
-        rules[f"r{rule.index}"] = {"all": [{"m": {"$and": pattern}}]}
-    return Compiled(policy, name, {name: rules}, codes, tuple(sorted(item_leaves.values())),
-                    frozenset(r.index for r in policy.rules if r.on_items))
+            out.append(t)
+    return out
 
 
-def department_pattern(when: When, code, types: Mapping[str, str]) -> list[Pattern]:
+def department_pattern(when: When, code: Callable[[str], str]) -> list[Pattern]:
     if isinstance(when, Compare):
         return [compare(code(when.fact), when.op, when.value)]
     if isinstance(when, InInterval):
         return interval(when.interval, code(when.fact))
-    if isinstance(when, Holds):
-        return [condition(when.condition, {n: code(n) for n in when.condition.names}, types)]
     raise TypeError(f"not a department test: {when!r}")
 
 
@@ -129,37 +193,23 @@ _NEG: dict[type, type] = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast
 _SYM: dict[type, str] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 
-def condition(formula: Formula, code: Mapping[str, str], types: Mapping[str, str]) -> Pattern:
-    """A checked condition as a durable_rules expression over fact codes."""
-    return _cond(formula.tree, code, types, negate=False)
-
-
-def _cond(node: ast.AST, code: Mapping[str, str], types: Mapping[str, str], negate: bool) -> Pattern:
-    if isinstance(node, ast.BoolOp):
-        op = isinstance(node.op, ast.And) ^ negate
-        return {"$and" if op else "$or": [_cond(v, code, types, negate) for v in node.values]}
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _cond(node.operand, code, types, not negate)
+def _test(test: Test, code: Callable[[str], str], types: Mapping[str, str]) -> Pattern:
+    """One test of an alternative as a durable expression over fact codes."""
+    node, negate = test.left, test.negate
+    if test.op is not None:
+        assert test.right is not None
+        return _compare(node, test.op, test.right, code, negate)
     if isinstance(node, ast.Name):
         if types.get(node.id) in ("number", "text"):   # Python's truthiness, as in formulas: 0 and "" are false
             zero = 0 if types[node.id] == "number" else ""
-            return {code[node.id]: zero} if negate else {"$neq": {code[node.id]: zero}}
-        return {code[node.id]: 0 if negate else 1}
+            return {code(node.id): zero} if negate else {"$neq": {code(node.id): zero}}
+        return {code(node.id): 0 if negate else 1}
     if isinstance(node, ast.Constant):
         return TRUE if bool(node.value) ^ negate else FALSE
-    if isinstance(node, ast.Compare):
-        parts = []
-        left = node.left
-        for cmp, right in zip(node.ops, node.comparators):
-            parts.append(_compare(left, type(cmp), right, code, negate))
-            left = right
-        if len(parts) == 1:
-            return parts[0]
-        return {"$or" if negate else "$and": parts}
     raise TypeError(f"not a checked condition: {ast.dump(node)}")   # expr.condition refused it already
 
 
-def _compare(left: ast.expr, op: type, right: ast.expr, code: Mapping[str, str], negate: bool) -> Pattern:
+def _compare(left: ast.expr, op: type, right: ast.expr, code: Callable[[str], str], negate: bool) -> Pattern:
     if not isinstance(left, ast.Name):
         left, right, op = right, left, _FLIP[op]
     if negate:
@@ -167,11 +217,11 @@ def _compare(left: ast.expr, op: type, right: ast.expr, code: Mapping[str, str],
     if not isinstance(left, ast.Name):  # two constants: decide now
         return TRUE if _constant_compare(constant(left), op, constant(right)) else FALSE
     if isinstance(right, ast.Name):
-        rhs = {"$m": code[right.id]}
+        rhs = {"$m": code(right.id)}
         if op is ast.Eq:
-            return {"$and": [{"$lte": {code[left.id]: rhs}}, {"$gte": {code[left.id]: rhs}}]}
-        return {_OP[_SYM[op]]: {code[left.id]: rhs}}
-    return compare(code[left.id], _SYM[op], constant(right))
+            return {"$and": [{"$lte": {code(left.id): rhs}}, {"$gte": {code(left.id): rhs}}]}
+        return {_OP[_SYM[op]]: {code(left.id): rhs}}
+    return compare(code(left.id), _SYM[op], constant(right))
 
 
 def constant(node: ast.expr) -> object:
@@ -204,15 +254,15 @@ def _encode(value: object) -> object:
     return int(value.scaleb(6))     # facts are already whole millionths (the fact reader quantizes them)
 
 
-def department_facts(compiled: Compiled, dept: Department) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """The department fact and the item facts durable_rules matches for this department."""
-    fact: dict[str, object] = {"t": "d"}
-    for key, c in compiled.codes.items():
+def department_facts(shard: Shard, dept: Department) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The department fact and the item facts one shard's rules match for this department."""
+    fact: dict[str, object] = {"t": "d", "id": "d"}
+    for key, c in shard.codes.items():
         fact[c] = _encode(dept.values[key])
     items = []
-    for k, list_key, measure in compiled.item_leaves:
+    for k, list_key, measure in shard.item_leaves:
         for n, rec in enumerate(dept.items.get(list_key, ())):
             v = rec[measure]
             assert isinstance(v, Decimal)
-            items.append({"t": "i", "k": k, "n": n, "v": int(v.scaleb(6))})
+            items.append({"t": "i", "id": f"i{k}_{n}", "k": k, "n": n, "v": int(v.scaleb(6))})
     return fact, items
