@@ -1045,7 +1045,6 @@ def test_formula_name_is_the_name_a_formula_sees():
     assert score(pol, "A率: 80%") == D(9)             # a full-width name in a formula finds A率
 
 
-@pytest.mark.xfail(strict=True, reason="validate wiring pending")
 def test_two_fact_keys_a_formula_cannot_tell_apart_are_refused():
     with pytest.raises(InputError) as exc:
         policy("- {key: A率, type: percent, required: true}\n- {key: Ａ率, type: percent, required: true}",
@@ -1054,8 +1053,15 @@ def test_two_fact_keys_a_formula_cannot_tell_apart_are_refused():
     assert (p.code, p.path) == ("E305", "$.facts[1].key") and "A率" in p.message
 
 
-@pytest.mark.xfail(strict=True, reason="facts.py wiring pending")
 def test_a_fact_key_written_full_width_finds_its_fact():
     pol = policy("- {key: A率, type: percent, required: true}",
                  'kind: deductions\nrules:\n  - {when: "A率 < 90%", deduct: 1, reason: "扣{扣分}分"}')
     assert score(pol, "Ａ率: 80%") == D(9)            # as a CSV column Ａ率 and a formula's Ａ率 already do
+
+
+def test_a_fact_written_in_both_spellings_is_refused_at_the_second():
+    pol = policy("- {key: A率, type: percent, required: true}",
+                 'kind: deductions\nrules:\n  - {when: "A率 < 90%", deduct: 1, reason: "扣{扣分}分"}')
+    with pytest.raises(InputError) as exc:
+        run(pol, "A率: 80%\nＡ率: 85%")
+    assert [p.code for p in exc.value.problems] == ["E104"] and exc.value.problems[0].line == 5

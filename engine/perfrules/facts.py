@@ -55,6 +55,11 @@ def _formula_text(decl: FactDecl) -> str:
 
 
 @lru_cache(maxsize=64)
+def _formula_names(policy: Policy) -> dict[str, str]:
+    return {expr.formula_name(k): k for k in policy.facts}
+
+
+@lru_cache(maxsize=64)
 def _manual_scores(policy: Policy) -> list[tuple[Leaf, str]]:
     """(leaf, score fact) for every manually scored leaf: the score must lie within its points."""
     return [(leaf, leaf.method.score) for leaf in policy.leaves() if isinstance(leaf.method, ManualParams)]
@@ -91,6 +96,7 @@ class _Reader:
         decls = self.policy.facts
         values, items = {}, {}
         base = ("facts",)
+        given = self.by_formula_name(given, base)
         for key in given:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
@@ -103,7 +109,7 @@ class _Reader:
         for key, decl in self.policy.inputs:
             if key in given:
                 raw = given[key]
-                if self.doc.yaml11_bools and ("$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in base + (key,))) in self.doc.yaml11_bools \
+                if self.doc.yaml11_bools and json_path(self.doc.written(base + (key,))) in self.doc.yaml11_bools \
                         and decl.type not in ("boolean", "text", "texts"):   # as for record fields: a text "Y" is just text
                     self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
                              f"'{key}' is a YAML 1.1 yes/no word")
@@ -134,6 +140,23 @@ class _Reader:
                         env.update(rec)
                         self.derive(decl.derived_order, rec, base + (key, i), rec, env)
         return values, items
+
+    def by_formula_name(self, given: dict, base: Path) -> dict:
+        """A key written full-width (Ａ率) names the fact A率, as in a formula or a CSV header;
+        problems about it still point at the key as written, and both spellings is E104."""
+        names = _formula_names(self.policy)
+        out: dict = {}
+        written: dict = {}          # fact key -> the key as the file wrote it
+        for key, value in given.items():
+            k = key if key in self.policy.facts or not isinstance(key, str) else names.get(expr.formula_name(key), key)
+            if k in out:
+                self.err("E104", base + (key,), f"“{key}”与“{written[k]}”是同一个事实，只能写一次。",
+                         f"'{key}' and '{written[k]}' are one fact", at_key=True)
+                continue
+            out[k], written[k] = value, key
+            if k != key:
+                self.doc.aliases[base + (k,)] = base + (key,)
+        return out
 
     def read_records(self, decl: FactDecl, records, path) -> list[dict]:
         out: list[dict] = []

@@ -106,11 +106,16 @@ class _PolicyBuilder:
         """Declarations; a formula's text goes to `pending` (by the fact's path), parsed once
         every fact is known."""
         out: dict[str, FactDecl] = {}
+        seen: dict[str, str] = {}          # the name a formula sees -> the key declared first
         for i, f in enumerate(items):
             p = path + (i,)
             key = f["key"]
-            if key in out:
-                self.err("E305", p + ("key",), f"事实名“{key}”重复声明。", f"fact '{key}' declared twice")
+            first = seen.setdefault(expr.formula_name(key), key)
+            if key in out or first != key:
+                self.err("E305", p + ("key",), f"事实名“{key}”重复声明。" if key in out else
+                         f"事实名“{key}”与“{first}”在公式中无法区分（全角与半角字母、数字视为相同）。",
+                         f"fact '{key}' declared twice" if key in out else
+                         f"fact '{key}' and '{first}' are one name in a formula")
                 continue
             fields: dict[str, FactDecl] = {}
             if f["type"] == "list":
