@@ -42,7 +42,8 @@ def test_a_policy_chosen_by_path_is_named_by_its_path_and_sha256(tmp_path):
 
 
 def test_a_registered_file_given_by_path_is_the_registered_policy():
-    proc = cli("evaluate", PANYU_FACTS, "--policy", PANYU_POLICY, "-f", "json")
+    from perfrules import resources     # the registered file: in the package when installed
+    proc = cli("evaluate", PANYU_FACTS, "--policy", resources.policy_ids()["guangzhou/panyu/2023"], "-f", "json")
     assert json.loads(proc.stdout)["policy"]["id"] == "guangzhou/panyu/2023"
 
 
