@@ -12,7 +12,7 @@ $(BIN)/perfrules: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12 / Python 3.11 or 3.12 is required"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q ".[test,xlsx]"
+	$(BIN)/pip install -q ".[test]"
 	touch $@
 
 venv: $(BIN)/perfrules

@@ -184,7 +184,7 @@ def test_bad_input(bad: Bad, tmp_path: Path):
     m = _first_problem(out, bad, "zh")
     assert CJK.search(_outside_quotes(m.group("msg"))), f"message is not in Chinese: {m.group('msg')}"
     _check_caret(out, m, bad)
-    assert f"docs/errors/{bad.code}.md" in out
+    assert f"perfrules explain {bad.code}" in out
 
     # validate, in English
     en = _run(["validate", path, *policy, "--lang", "en"])

@@ -3,7 +3,7 @@
     policy.yaml:2:12: 错误 [E103] message          file:line:col, level, code, message
         2 | title: 评分办法: 2023 年               the source line
           |            ^                           a caret placed by display width (CJK = 2 cells)
-      位置: $.path   提示: one line   说明: docs/errors/E103.md
+      位置: $.path   提示: one line   说明: perfrules explain E103
     还有 N 个错误，使用 --verbose 查看全部。       the most relevant problem first
 
 and `--format json` gives the same problems as data.
@@ -97,7 +97,7 @@ def test_render_directly():
         "      |             ^",
         "  位置: $.indicators[0].points",
         f"  提示: {CODES['E301'][2]}",
-        "  说明: docs/errors/E301.md",
+        "  说明: perfrules explain E301",
     ]
     assert render(p, "en").splitlines()[0] == "policy.yaml:16:13: error [E301] YS has 10 points but its children add up to 8"
     assert render(p, "en").splitlines()[3:5] == ["  path: $.indicators[0].points", f"  hint: {CODES['E301'][3]}"]
@@ -116,7 +116,7 @@ def test_no_caret_without_a_line(tmp_path: Path):
     out = invoke("validate", tmp_path / "不存在.yaml").stderr.splitlines()
     assert out[0] == f"{tmp_path / '不存在.yaml'}: 错误 [E101] 找不到文件或无法读取：{tmp_path / '不存在.yaml'}"
     assert not any(line.strip().startswith("|") for line in out)
-    assert out[1:] == ["  位置: $", f"  提示: {CODES['E101'][2]}", "  说明: docs/errors/E101.md"]
+    assert out[1:] == ["  位置: $", f"  提示: {CODES['E101'][2]}", "  说明: perfrules explain E101"]
 
 
 # ---- what the message holds ------------------------------------------------------------
@@ -127,7 +127,7 @@ def test_path_hint_and_page(three: Path):
     assert lines[0] == f"{three}:5:3: 错误 [E403] 评分办法 guangzhou/panyu/2023 没有声明事实“全年预算额”。"
     assert "  位置: $.facts.全年预算额" in lines
     assert "  提示: 是否想写“全年预算数”？" in lines            # a did-you-mean hint, on one line
-    assert "  说明: docs/errors/E403.md" in lines
+    assert "  说明: perfrules explain E403" in lines
     hints = [x for x in lines if x.startswith("  提示: ")]
     assert len(hints) == 1 and "\n" not in hints[0]
 
@@ -180,7 +180,7 @@ def test_validate_json(three: Path):
     first = problems[0]
     assert first == {"code": "E403", "title": CODES["E403"][0], "message": "评分办法 guangzhou/panyu/2023 没有声明事实“全年预算额”。",
                      "file": str(three), "line": 5, "col": 3, "path": "$.facts.全年预算额",
-                     "hint": "是否想写“全年预算数”？", "doc": "docs/errors/E403.md"}
+                     "hint": "是否想写“全年预算数”？", "doc": "perfrules explain E403"}
     en = json.loads(invoke("validate", three, "--format", "json", "--lang", "en").stdout)
     assert en["files"][0]["problems"][0]["title"] == CODES["E403"][1]
     assert en["files"][0]["problems"][0]["hint"] == "Did you mean '全年预算数'?"

@@ -88,3 +88,6 @@ def test_installed_wheel_evaluates_from_anywhere(wheel, tmp_path):
                          cwd=work, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["score"] == "96.88"
+    page = subprocess.run([sys.executable, "-m", "perfrules", "explain", "E304"],
+                          cwd=work, env=env, capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert page.returncode == 0 and page.stdout == (ROOT / "docs" / "errors" / "E304.md").read_text("utf-8")

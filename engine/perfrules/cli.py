@@ -45,9 +45,28 @@ class Lang(str, Enum):
 
 PolicyOpt = Annotated[Optional[str], typer.Option("--policy", "-p", help="评分办法编号或文件（默认取事实文件中的 policy:）。Policy id or file.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。Output format.")]
-LangOpt = Annotated[Lang, typer.Option("--lang", help="语言：zh 中文，en 英文。Language.")]
+LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
+                                        help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件（原子写入）。Write to a file.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="显示全部错误。Show every problem.")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+        typer.echo(f"perfrules {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="显示版本号。Show the version.")] = False,
+    lang: LangOpt = Lang.zh,    # here too, so that `perfrules --lang en --help` is understood
+) -> None:
+    """部门整体支出绩效自评评分：按 YAML 评分办法计算得分，并说明每一项扣分。
+
+    Scores department performance self-evaluations with YAML scoring policies."""
 
 
 def _write(stream: TextIO, data: bytes) -> None:
@@ -236,6 +255,23 @@ def batch(
     raise typer.Exit(code)
 
 
+@app.command()
+def explain(
+    code: Annotated[str, typer.Argument(help="错误代码，如 E304。An error code such as E304.", show_default=False)],
+    lang: LangOpt = Lang.zh,
+):
+    """打印某个错误代码的说明页（含义、示例、改法）。Print the page that explains an error code."""
+    from . import resources
+    from .problems import CODES, did_you_mean
+    wanted = code.strip().upper()
+    if wanted not in CODES:
+        hint = did_you_mean(wanted, CODES) or "共有这些代码：" + "、".join(CODES)
+        hint_en = did_you_mean(wanted, CODES, "en") or "the codes: " + ", ".join(CODES)
+        _fail([Problem("E602", f"没有错误代码“{code}”。", f"no error code '{code}'", "perfrules", hint=hint,
+                       hint_en=hint_en)], lang.value, False)
+    _write(sys.stdout, resources.error_page(wanted).read_bytes())
+
+
 def _crash(exc: BaseException, lang: str = "zh") -> int:
     """Unexpected error: one line for the user, the traceback in a log file."""
     import tempfile
@@ -256,17 +292,44 @@ def _crash(exc: BaseException, lang: str = "zh") -> int:
 
 
 def _argv_lang(argv: list[str]) -> str:
-    """--lang from the command line, for what main() prints once the command itself has failed."""
+    """--lang from the command line (or PERFRULES_LANG), for what main() prints once the
+    command itself has failed or could not be parsed."""
+    import os
     for i, arg in enumerate(argv):
-        if (arg == "--lang" and argv[i + 1:i + 2] == ["en"]) or arg == "--lang=en":
-            return "en"
-    return "zh"
+        if arg == "--lang" and i + 1 < len(argv):
+            return "en" if argv[i + 1] == "en" else "zh"
+        if arg.startswith("--lang="):
+            return "en" if arg == "--lang=en" else "zh"
+    return "en" if os.environ.get("PERFRULES_LANG") == "en" else "zh"
+
+
+def _run_app(lang: str) -> int:
+    """The app without click's own (English-only) error printing: a usage mistake is an E602
+    problem in the asked language (usage.py), exit 2."""
+    from typer import Abort
+    from typer._click.exceptions import ClickException
+    if lang == "zh":
+        from .usage import chinese_help
+        chinese_help()
+    try:
+        code = app(standalone_mode=False, prog_name="perfrules")
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":    # `perfrules` alone: the help, as click shows it
+            exc.show()
+            return exc.exit_code
+        from .usage import usage_problem
+        sys.stderr.write(render_all([usage_problem(exc, sys.argv[1:])], lang) + "\n")
+        return 2
+    except Abort:
+        sys.stderr.write("已中断。\n" if lang == "zh" else "Interrupted.\n")
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:
     lang = _argv_lang(sys.argv)
     try:
-        app()
+        sys.exit(_run_app(lang))
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -93,7 +93,7 @@ class Problem:
             "col": self.col,
             "path": self.path,
             "hint": self.help(lang),
-            "doc": f"docs/errors/{self.code}.md",
+            "doc": f"perfrules explain {self.code}",
         }
 
 
@@ -160,7 +160,7 @@ def render(problem: Problem, lang: str = "zh") -> str:
     label = ("path", "hint", "see") if lang == "en" else ("位置", "提示", "说明")
     out.append(f"  {label[0]}: {problem.path}")
     out.append(f"  {label[1]}: {problem.help(lang)}")
-    out.append(f"  {label[2]}: docs/errors/{problem.code}.md")
+    out.append(f"  {label[2]}: perfrules explain {problem.code}")
     return "\n".join(out)
 
 

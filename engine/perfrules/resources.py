@@ -22,6 +22,11 @@ def schema_path(name: str) -> Path:
     return _find("schemas") / name
 
 
+def error_page(code: str) -> Path:
+    """docs/errors/CODE.md, shipped inside the package (and at the top of a checkout)."""
+    return _find("docs") / "errors" / f"{code}.md"
+
+
 def policy_ids(root: Path | None = None) -> dict[str, Path]:
     """Policies by id (the path under the folder without .yaml): the shipped rules/ by default."""
     root = rules_dir() if root is None else root
