@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
-from . import expr, limits
+from . import expr, limits, written
 from .load import Document, json_path
 from .methods.manual import ManualParams
 from .model import Department, FactDecl, Leaf, Path, Policy
@@ -32,6 +32,8 @@ def read_department(doc: Document, policy: Policy) -> Department:
     d = doc.data
     reader = _Reader(doc, policy)
     values, items = reader.read(d["facts"])
+    if not reader.problems:
+        reader.problems += written.form_problems(doc, policy, reader.given, values, items)
     if d.get("year") is not None and d["year"] != policy.year:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
                    f"year {d['year']} does not match the policy's {policy.year}",
@@ -47,7 +49,8 @@ def read_department(doc: Document, policy: Policy) -> Department:
     code = d.get("code")
     return Department(file=doc.file, name=d["department"], values=values, items=items,
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
-                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"))
+                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"),
+                      warnings=written.notes(doc, policy, reader.given, values, items))
 
 
 def _formula_text(decl: FactDecl) -> str:
@@ -87,6 +90,7 @@ class _Reader:
     def __init__(self, doc: Document, policy: Policy):
         self.doc, self.policy = doc, policy
         self.problems: list[Problem] = []
+        self.given: dict = {}           # the facts as given, keys as the policy names them
 
     def err(self, code: str, path: Path, zh: str, en: str = "", hint: str = "", at_key: bool = False,
             hint_en: str = "") -> None:
@@ -96,7 +100,7 @@ class _Reader:
         decls = self.policy.facts
         values, items = {}, {}
         base = ("facts",)
-        given = self.by_formula_name(given, base)
+        given = self.given = self.by_formula_name(given, base)
         for key in given:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
