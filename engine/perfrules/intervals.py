@@ -131,8 +131,8 @@ def gaps_located(intervals: list[Interval], lo: Decimal | None = None, show=None
 
 
 def fmt_percent(x: Decimal) -> str:
-    """A fraction as a percent, as staff write it: 0.8 -> 80%."""
-    return fmt(x * 100) + "%"
+    """A fraction as a percent, as staff write it: 0.8 -> 80%, 0 -> 0."""
+    return fmt(x * 100) + "%" if x != 0 else "0"
 
 
 def fmt(x: Decimal) -> str:

@@ -34,10 +34,10 @@ def fix(value: Decimal) -> tuple[str, str]:
     return (as_is, scaled) if abs(value) >= 1 else (scaled, as_is)
 
 
-def bare_problem(what: str, what_en: str, value: Decimal, fact: str) -> Problem2:
+def bare_problem(what: str, what_en: str, value: Decimal, fact: str, fact_en: str = "") -> Problem2:
     likely, other = fix(value)
     return (f"{what} 写的是不带 % 的 {fmt(value)}，但“{fact}”是百分比：若指 {likely} 就写 {likely}，若指 {other} 就写 {other}。",
-            f"{what_en} is a bare {fmt(value)} but '{fact}' is a percent: write {likely} if that is meant, or {other}")
+            f"{what_en} is a bare {fmt(value)} but '{fact_en or fact}' is a percent: write {likely} if that is meant, or {other}")
 
 
 def percent_problem(what: str, what_en: str, written: str, fact: str, fact_type: str) -> Problem2:
@@ -46,7 +46,7 @@ def percent_problem(what: str, what_en: str, written: str, fact: str, fact_type:
             f"{what_en} is the percent {written} but '{fact}' is {kind_en}: write a number in its unit, without %")
 
 
-def constant(raw: object, fact: str, fact_type: str, what: str, what_en: str) -> Problem2 | None:
+def constant(raw: object, fact: str, fact_type: str, what: str, what_en: str, fact_en: str = "") -> Problem2 | None:
     """A constant written in the policy (a YAML number, or text such as "90%") against a fact."""
     text = unicodedata.normalize("NFKC", raw).strip() if isinstance(raw, str) else None
     if text is not None and text.endswith("%"):
@@ -57,13 +57,13 @@ def constant(raw: object, fact: str, fact_type: str, what: str, what_en: str) ->
         value = Decimal(text if text is not None else str(raw))
     except (InvalidOperation, ValueError):
         return None                    # not a number at all: the caller's own check says so
-    return bare_problem(what, what_en, value, fact) if value != 0 else None
+    return bare_problem(what, what_en, value, fact, fact_en) if value != 0 else None
 
 
-def interval(text: str, fact: str, fact_type: str, what: str, what_en: str) -> Problem2 | None:
+def interval(text: str, fact: str, fact_type: str, what: str, what_en: str, fact_en: str = "") -> Problem2 | None:
     """Every edge of an interval ("[90%, +inf)", "< 0.6") against the fact it bands."""
     for m in _EDGE.finditer(unicodedata.normalize("NFKC", text)):
-        problem = constant(m.group(0).replace(" ", ""), fact, fact_type, what, what_en)
+        problem = constant(m.group(0).replace(" ", ""), fact, fact_type, what, what_en, fact_en)
         if problem:
             return problem
     return None

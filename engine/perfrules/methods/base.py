@@ -126,16 +126,17 @@ class Checks:
             self.err("E303", path, f"{what} {expr.fmt(amount)} 超过了指标 {head.id} 的分值 {expr.fmt(head.points)}。",
                      f"{_WHAT_EN.get(what, 'the amount')} {expr.fmt(amount)} exceeds the {expr.fmt(head.points)} points of {head.id}")
 
-    def interval(self, text: str, path: Path, against: tuple[str, str] | None = None) -> expr.Interval | None:
+    def interval(self, text: str, path: Path, against: tuple[str, ...] | None = None) -> expr.Interval | None:
         """An interval; its edges written in the form its measure takes (`against`: the measure's
-        name and type; 90%, not 0.9, for a percent)."""
+        name, type and, if it is no fact, English name; 90%, not 0.9, for a percent)."""
         try:
             iv = expr.interval(text)
         except (ValueError, ArithmeticError):
             self.err("E312", path, f"区间“{text}”写法不对。", f"malformed interval '{text}'")
             return None
         if against is not None:
-            self.unit_problem(path, units.interval(text, *against, f"区间“{text}”的端点", f"interval '{text}'"))
+            name, kind, *name_en = against
+            self.unit_problem(path, units.interval(text, name, kind, f"区间“{text}”的端点", f"interval '{text}'", *name_en))
         return iv
 
     def constant(self, raw: object, path: Path, fact: FactDecl | None, what: str) -> None:

@@ -21,7 +21,7 @@ class ManualParams(Params):
     tiers: tuple[tuple[str, expr.Interval], ...]
 
 
-_RATIO = ("分数 ÷ 分值", "percent")      # what tiers band: the score as a share of the points
+_RATIO = ("分数 ÷ 分值", "percent", "score / points")      # what tiers band: the score as a share of the points
 
 
 class Manual:
