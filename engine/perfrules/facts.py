@@ -1,6 +1,7 @@
 """Read a department's fact document against the facts its policy declares.
 
-Each value is read by its fact type (values.py); derived facts are computed here, in
+Each value is read by its fact type (values.py), and values read together are checked side by
+side and noted for the report (written.py); derived facts are computed here, in
 Decimal, and every number is held to six decimal places so that every matcher and the
 scorer see the same value. All problems in a document are collected and raised together.
 """
