@@ -432,21 +432,21 @@ def typed_number(decl, hints=()):
 
 def raw_number(decl, v: Decimal):
     """The ways a person writes v in a fact file."""
-    t, ways = decl.type, []
-    if t != "percent" or abs(v) <= 2:
-        ways += [v, fmt(v)]
-    if t == "percent":
-        ways.append(fmt(v * 100) + "%")
-    elif t == "money":
-        ways += [fmt(v) + "万元", fmt(v * 10000) + "元", format(v * 10000, ",f") + "元"]
+    t = decl.type
+    if t == "percent":            # with its %: only 0 may be bare
+        ways: list = [fmt(v * 100) + "%"] + ([v, fmt(v)] if v == 0 else [])
+    elif t == "money":            # always with a unit: amounts read together are written alike
+        ways = [fmt(v) + "万元", fmt(v * 10000) + "元", format(v * 10000, ",f") + "元"]
     else:
-        ways.append(fmt(v) + ("个" if t == "count" else "项"))
+        ways = [v, fmt(v), fmt(v) + ("个" if t == "count" else "项")]
     return st.sampled_from(ways)
 
 
 def canonical_raw(decl, v):
     if decl.type == "percent":
         return fmt(v * 100) + "%"
+    if decl.type == "money":
+        return fmt(v) + "万元"
     return v
 
 
@@ -798,7 +798,8 @@ class _Gen:
         return x
 
     def ntext(self, x: Decimal, t: str) -> str:
-        if t == "percent" and self.draw(st.booleans()):
+        """A constant as a policy writes it: with % against a percent fact (0 may be bare)."""
+        if t == "percent" and (x != 0 or self.draw(st.booleans())):
             return fmt(x * 100) + "%"
         return fmt(x)
 
@@ -857,7 +858,7 @@ class _Gen:
             a = self.fact(key=f"支出数{n}", type="money", required=True)
             rate = self.fact(key=f"执行率{n}", type="percent", formula=d(st.sampled_from([f"{a} / {b}", f"{a} ÷ {b}"])))
         m = {"kind": "proportional", "rate": rate}
-        full_at = d(st.sampled_from([None, 1, "100%", "90%", D("0.95"), "95.5%", "80%"]))
+        full_at = d(st.sampled_from([None, "100%", "90%", "95%", "95.5%", "80%"]))
         if full_at is not None:
             m["full_at"] = full_at
         m["reason"] = f"支出率{{{rate}:%}}，扣{{扣分}}分"
@@ -912,8 +913,9 @@ class _Gen:
             return f"{rhs} {op} {name}" if d(st.booleans()) else f"{name} {op} {rhs}"
         if form == 3:
             name = d(st.sampled_from(pool["number"]))
+            t = "percent" if name == "条件率" else "number"
             a, b = sorted([self.const("number"), self.const("number")])
-            return f"{fmt(a)} {d(st.sampled_from(['<', '<=']))} {name} {d(st.sampled_from(['<', '<=']))} {fmt(b)}"
+            return f"{self.ntext(a, t)} {d(st.sampled_from(['<', '<=']))} {name} {d(st.sampled_from(['<', '<=']))} {self.ntext(b, t)}"
         if form == 4:
             name = d(st.sampled_from(pool["boolean"]))
             other = d(st.sampled_from(pool["boolean"]))
@@ -1007,7 +1009,8 @@ class _Gen:
             self.fact(key=f"违规数{n}", type=t, required=True)
         limit = self.const(t) - (1 if t == "count" else 0)
         m = {"kind": "per_unit", "value": key, "limit": self.ntext(limit, t) if t == "percent" else limit,
-             "unit": d(st.sampled_from([1, 2, D("0.5"), D("0.1"), 10, "1%", "5%"])), "deduct": self.amount(points)}
+             "unit": d(st.sampled_from(["1%", "5%", "0.5%"] if t == "percent" else [1, 2, D("0.5"), D("0.1"), 10]
+                                       + (["1%", "5%"] if t == "number" else []))), "deduct": self.amount(points)}
         for opt, values in (("direction", ["above", "below"]), ("units", ["exact", "ceil", "floor"])):
             v = d(st.sampled_from([None] + values))
             if v:

@@ -1,6 +1,7 @@
 """Read a department's fact document against the facts its policy declares.
 
-Each value is read by its fact type (values.py); derived facts are computed here, in
+Each value is read by its fact type (values.py), and values read together are checked side by
+side and noted for the report (written.py); derived facts are computed here, in
 Decimal, and every number is held to six decimal places so that every matcher and the
 scorer see the same value. All problems in a document are collected and raised together.
 """
@@ -12,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
-from . import expr, limits
+from . import expr, limits, written
 from .load import Document, json_path
 from .methods.manual import ManualParams
 from .model import Department, FactDecl, Leaf, Path, Policy
@@ -32,6 +33,8 @@ def read_department(doc: Document, policy: Policy) -> Department:
     d = doc.data
     reader = _Reader(doc, policy)
     values, items = reader.read(d["facts"])
+    if not reader.problems:
+        reader.problems += written.form_problems(doc, policy, reader.given, values, items)
     if d.get("year") is not None and d["year"] != policy.year:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
                    f"year {d['year']} does not match the policy's {policy.year}",
@@ -47,7 +50,8 @@ def read_department(doc: Document, policy: Policy) -> Department:
     code = d.get("code")
     return Department(file=doc.file, name=d["department"], values=values, items=items,
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
-                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"))
+                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"),
+                      warnings=written.notes(doc, policy, reader.given, values, items))
 
 
 def _formula_text(decl: FactDecl) -> str:
@@ -87,6 +91,7 @@ class _Reader:
     def __init__(self, doc: Document, policy: Policy):
         self.doc, self.policy = doc, policy
         self.problems: list[Problem] = []
+        self.given: dict = {}           # the facts as given, keys as the policy names them
 
     def err(self, code: str, path: Path, zh: str, en: str = "", hint: str = "", at_key: bool = False,
             hint_en: str = "") -> None:
@@ -96,7 +101,7 @@ class _Reader:
         decls = self.policy.facts
         values, items = {}, {}
         base = ("facts",)
-        given = self.by_formula_name(given, base)
+        given = self.given = self.by_formula_name(given, base)
         for key in given:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",

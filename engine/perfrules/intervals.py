@@ -98,24 +98,41 @@ def _min_hi(a, b):
 
 def gaps(intervals: list[Interval], lo: Decimal | None = None) -> list[str]:
     """Uncovered stretches of [lo, +inf) (or of the whole line when lo is None), as text."""
-    out = []
+    return [text for text, _ in gaps_located(intervals, lo)]
+
+
+def gaps_located(intervals: list[Interval], lo: Decimal | None = None, show=None) -> list[tuple[str, int]]:
+    """Each uncovered stretch as text (numbers shown by `show`, fmt by default) and the index
+    in `intervals` of the band beside it: the one that starts just after the gap, or for a gap
+    up to +inf, the one that ends just before it (where an edge must move to close it)."""
+    show = show or fmt
+    out: list[tuple[str, int]] = []
     need, need_incl = lo, True          # the first point not yet covered; None is -inf
-    for iv in sorted(intervals, key=lambda i: (Decimal("-Infinity") if i.lo is None else i.lo, not i.lo_closed)):
+    last = 0                            # the band that reached `need`
+    order = sorted(range(len(intervals)), key=lambda i: (Decimal("-Infinity") if intervals[i].lo is None else intervals[i].lo,
+                                                         not intervals[i].lo_closed))
+    for i in order:
+        iv = intervals[i]
         if need is None:
             starts_in_time = iv.lo is None
         else:
             starts_in_time = iv.lo is None or iv.lo < need or (iv.lo == need and (iv.lo_closed or not need_incl))
         if not starts_in_time:
-            left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
+            left = "(-inf" if need is None else ("[" if need_incl else "(") + show(need)
             assert iv.lo is not None        # an unbounded start is always in time
-            out.append(f"{left}, {fmt(iv.lo)}{')' if iv.lo_closed else ']'}")
+            out.append((f"{left}, {show(iv.lo)}{')' if iv.lo_closed else ']'}", i))
         if iv.hi is None:
             return out
         if need is None or (iv.hi, iv.hi_closed) > (need, not need_incl):
-            need, need_incl = iv.hi, not iv.hi_closed
-    left = "(-inf" if need is None else ("[" if need_incl else "(") + fmt(need)
-    out.append(f"{left}, +inf)")
+            need, need_incl, last = iv.hi, not iv.hi_closed, i
+    left = "(-inf" if need is None else ("[" if need_incl else "(") + show(need)
+    out.append((f"{left}, +inf)", last))
     return out
+
+
+def fmt_percent(x: Decimal) -> str:
+    """A fraction as a percent, as staff write it: 0.8 -> 80%, 0 -> 0."""
+    return fmt(x * 100) + "%" if x != 0 else "0"
 
 
 def fmt(x: Decimal) -> str:

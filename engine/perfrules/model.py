@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Iterator, Mapping, Union
 
 from .expr import Formula, Interval
+from .problems import Note
 
 NUMERIC_TYPES = ("number", "percent", "money", "count")
 
@@ -41,6 +42,8 @@ class FactDecl:
     max: Decimal | None = None
     fields: Mapping[str, "FactDecl"] = field(default_factory=dict)   # list records
     path: Path = ()
+    unit: str = ""                                  # money: the unit it is held in (万元 unless declared)
+    plausible: tuple[Decimal, Decimal] | None = None   # money: beyond this, in its unit, a warning
 
     @property
     def derived(self) -> bool:
@@ -293,3 +296,4 @@ class Department:
     year: int | None = None
     policy_ref: str | None = None
     claimed: Mapping[str, object] | None = None
+    warnings: tuple[Note, ...] = ()              # what the report must point out (units converted, …)

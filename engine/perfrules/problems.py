@@ -42,6 +42,7 @@ CODES: dict[str, tuple[str, str, str, str]] = {
     "E313": ("等级设置错误", "grade bands are wrong", "等级按 min 从高到低排列，最低一档 min 为 0。", "List grades from the highest min down; the lowest has min 0."),
     "E314": ("派生事实循环引用", "derived facts refer to each other in a loop", "检查公式，去掉循环引用。", "Break the loop between formulas."),
     "E315": ("评分办法超出引擎上限", "policy beyond the engine's limits", "规则数、条件的分支数和文字长度都有上限（见 docs/policy-language.md §17）；拆分条件或规则，或缩短文字。", "Rules, branches of a condition and texts have limits (docs/policy-language.md §17); split the condition or rules, or shorten the text."),
+    "E316": ("常数与事实的类型不符", "constant written in a form its fact does not take", "与百分比事实比较的数要带 %，如 100%、1%（0 可以不带）；金额和个数不用 %。", "Write numbers compared with a percent fact with %, e.g. 100% or 1% (0 may be bare); amounts and counts take no %."),
     # E4xx: fact files
     "E401": ("缺少必填事实", "missing required fact", "在 facts 中补上该事实。", "Add the fact under facts."),
     "E402": ("事实的值无法识别", "fact value not understood", "按该事实的类型填写：数字、百分比（如 98.83%）、金额（万元）、true/false 或文字。", "Give a value of the fact's type: number, percent (98.83%), money (10k yuan), true/false or text."),
@@ -95,6 +96,37 @@ class Problem:
             "hint": self.help(lang),
             "doc": f"perfrules explain {self.code}",
         }
+
+
+# code -> (中文标题, English title): warnings a report shows; the score stands, a person should look
+NOTES: dict[str, tuple[str, str]] = {
+    "W101": ("金额已换算为声明的单位", "amount converted to its declared unit"),
+    "W102": ("金额与声明的单位不相称", "amount implausible for its declared unit"),
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A located warning carried with a department's result and printed on its report (提示):
+    never an error (the file scores), never silent (the report says it)."""
+
+    code: str
+    message: str
+    message_en: str = ""
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    path: str = "$"
+
+    def text(self, lang: str) -> str:
+        return self.message_en or self.message if lang == "en" else self.message
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        return {"code": self.code, "title": NOTES[self.code][1 if lang == "en" else 0], "message": self.text(lang),
+                "file": self.file, "line": self.line, "col": self.col, "path": self.path}
 
 
 class InputError(Exception):

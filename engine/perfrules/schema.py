@@ -120,8 +120,9 @@ def _schema_problem(doc: Document, e) -> Problem:
                            hint=hint, hint_en=did_you_mean(name, allowed, "en") or f"allowed: {', '.join(allowed)}",
                            at_key=True)
     if v == "type":
+        hint, hint_en = _quote_hint(field, e.validator_value, inst)
         return doc.problem("E202", path, f"“{field}”应为{_type_zh(e.validator_value)}，实际填写的是 {show_value(inst)}。",
-                           f"'{field}' should be {e.validator_value}, got {show_value(inst, True)}")
+                           f"'{field}' should be {e.validator_value}, got {show_value(inst, True)}", hint=hint, hint_en=hint_en)
     if v in ("enum", "const"):
         allowed = e.validator_value if v == "enum" else [e.validator_value]
         hint = did_you_mean(str(inst), [str(a) for a in allowed]) or f"可选：{'、'.join(map(str, allowed))}。"
@@ -139,6 +140,14 @@ def _schema_problem(doc: Document, e) -> Problem:
     desc = e.schema.get("description", "") if isinstance(e.schema, dict) else ""
     return doc.problem("E205", path, f"“{field}”{('（' + title + '）') if title else ''}格式不符合要求：{show_value(inst)}。" +
                        (f"要求：{desc}" if desc else ""), f"'{field}': {e.message}")
+
+
+def _quote_hint(field: str, expected: object, inst: object) -> tuple[str, str]:
+    """Text was expected and a number written (version: 1): the fix is to add quotes."""
+    if expected == "string" and isinstance(inst, (int, float, Decimal)) and not isinstance(inst, bool):
+        return (f"这里要写文字：给数字加上引号，写成 {field}: \"{inst}\"。",
+                f'Text is expected here: put the number in quotes, {field}: "{inst}"')
+    return "", ""
 
 
 def _where(path) -> str:

@@ -14,6 +14,7 @@ from typing import Iterator, Mapping, Sequence
 from . import expr, template
 from .methods import METHODS, Firing
 from .model import Department, EngineError, Group, Indicator, Leaf, Policy
+from .problems import Note
 
 ZERO = Decimal("0.00")
 
@@ -71,6 +72,11 @@ class Result:
     department: Department
     score: Decimal
     scored: dict[str, IndicatorResult]      # leaf id -> result, for the leaves where rules fired
+
+    @property
+    def warnings(self) -> tuple[Note, ...]:
+        """What the report must point out about the facts (units converted, implausible amounts)."""
+        return self.department.warnings
 
     @property
     def max_score(self) -> Decimal:

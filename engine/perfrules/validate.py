@@ -14,14 +14,14 @@ import json
 from decimal import Decimal
 from typing import Any, Mapping
 
-from . import expr, limits
+from . import expr, limits, units
 from .load import Document, json_path, load_file, load_text
 from .methods import METHODS, Checks, Head
 from .methods.base import dec, name_hints, reason_paths
 from .model import FactDecl, Grade, Group, Indicator, Leaf, Path, Policy
-from .problems import InputError, Problem
+from .problems import InputError, Problem, show_value
 from .schema import schema_problems, yaml11_problems
-from .values import coerce
+from .values import DEFAULT_MONEY_UNIT, coerce
 
 _KIND_ZH = {"number": "数值", "boolean": "是/否", "text": "文字"}
 
@@ -130,8 +130,8 @@ class _PolicyBuilder:
                 key=key, type=f["type"], label=f.get("label", key), label_en=f.get("label_en", ""),
                 description=f.get("description", ""), required=f.get("required", False),
                 options=tuple(f.get("options", ())), path=p, fields=fields, has_default="default" in f,
-                min=dec(f["min"]) if "min" in f else (Decimal(0) if f["type"] in ("money", "count") else None),
-                max=dec(f["max"]) if "max" in f else None)
+                min=self.bound(f, "min", p) if "min" in f else (Decimal(0) if f["type"] in ("money", "count") else None),
+                max=self.bound(f, "max", p), **self.money_unit(f, p))
             if "formula" in f and f["type"] != "list":
                 if decl.required or decl.has_default:
                     self.err("E203", p + ("formula",), "派生事实由公式计算，不能同时声明 required 或 default。",
@@ -145,6 +145,35 @@ class _PolicyBuilder:
                 decl = self.default(decl, f["default"], p)
             out[key] = decl
         return out
+
+    def bound(self, f: Mapping[str, Any], which: str, p: Path) -> Decimal | None:
+        """A declared min or max, written in the form its fact takes (100%, not 1, for a percent)."""
+        if which not in f:
+            return None
+        raw = f[which]
+        problem = units.constant(raw, f["key"], f["type"], which, which)
+        if problem:
+            self.err("E316", p + (which,), problem[0], problem[1])
+        try:
+            return expr.number_text(raw) if isinstance(raw, str) else dec(raw)
+        except (ValueError, ArithmeticError):
+            self.err("E202", p + (which,), f"{which} 应为数字或百分比（如 100%），实际是 {show_value(raw)}。",
+                     f"{which} must be a number or a percent")
+            return None
+
+    def money_unit(self, f: Mapping[str, Any], p: Path) -> dict[str, Any]:
+        """unit and plausible: only for money (a money fact is held in 万元 unless it says)."""
+        if f["type"] != "money":
+            for k in ("unit", "plausible"):
+                if k in f:
+                    self.err("E203", p + (k,), f"只有 type: money 的事实才有 {k}。", f"only money facts have {k}", at_key=True)
+            return {}
+        unit = f.get("unit", DEFAULT_MONEY_UNIT)
+        plausible = tuple(dec(x) for x in f["plausible"]) if "plausible" in f else None
+        if plausible is not None and plausible[0] > plausible[1]:
+            self.err("E204", p + ("plausible",), "plausible 应写成 [下限, 上限]，下限不能大于上限。",
+                     "plausible is [low, high] with low <= high")
+        return {"unit": unit, "plausible": plausible}
 
     def default(self, decl: FactDecl, raw: object, p: Path) -> FactDecl:
         value, problem = coerce(decl, raw)       # the same reading as fact files
@@ -174,6 +203,9 @@ class _PolicyBuilder:
             if kind != f.expr_type:
                 self.err("E311", f.path + ("formula",), f"公式的结果是{_KIND_ZH[kind]}，但“{key}”声明为 {f.type}。",
                          f"the formula gives a {kind} but '{key}' is {f.type}")
+            unit_problem = units.formula(pending[f.path], {k: x.type for k, x in facts.items()})
+            if unit_problem:
+                self.err("E316", f.path + ("formula",), f"事实“{key}”的公式：{unit_problem[0]}", unit_problem[1])
             facts[key] = dataclasses.replace(f, formula=formula)
             deps[key] = tuple(n for n in formula.names if n in facts and facts[n].path in pending)
         state: dict[str, int] = {}

@@ -1,9 +1,13 @@
 """Reading one value of one fact type, as people write it.
 
 Values are accepted where the meaning is unambiguous (98.83%, 690.47万元, 6,904,700元,
-full-width digits, 是/否) and refused with a hint where it is not (a bare 98.83 in a percent
-field). One coercer per fact type, looked up once per value; shared by fact files and by
-the defaults a policy declares. A problem comes back as data: (中文, English, code).
+full-width digits, 是/否) and refused with a hint where it is not: a bare number in a percent
+field (1.5: 1.5% or 150%?) unless it is 0, a percent sign on an amount or a count. A money
+fact is held in the unit its policy declares (万元 unless it says otherwise); an amount
+written in another unit is converted exactly. One coercer per fact type, looked up once per
+value; shared by fact files and by the defaults a policy declares. A problem comes back as
+data: (中文, English, code). `form` says how a number was written (with %, with a money unit,
+or bare), for the checks that compare two values of one record.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
-from . import expr
+from . import expr, units
 from .model import NUMERIC_TYPES, FactDecl
 from .problems import did_you_mean, show_value
 
@@ -21,8 +25,13 @@ Coerced = tuple[object, "Problem3 | None"]
 
 _TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
 _FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
-_MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "千元": Decimal("0.1")}
+# a money unit in yuan: an amount in unit a is value * YUAN[a] / YUAN[b] in unit b (exact: powers of ten)
+YUAN = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000), "亿元": Decimal(10**8)}
+DEFAULT_MONEY_UNIT = "万元"
+# beyond this, in its unit, an amount gets a warning unless its fact declares `plausible`: 10亿元 each
+PLAUSIBLE_MAX = {"元": Decimal(10**9), "千元": Decimal(10**6), "万元": Decimal(10**5), "亿元": Decimal(10)}
 _NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
+PERCENT, UNIT, BARE = "%", "unit", ""        # how a number was written (form)
 
 
 _PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
@@ -122,9 +131,8 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return None, (f"应为有限的数字，实际是 {raw}。", "expected a finite number", "E402")
     if isinstance(raw, (int, Decimal)):
         value = Decimal(raw)
-        if decl.type == "percent" and abs(value) > 2:
-            return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
-                          f"{value} in a percent field is ambiguous", "E404")
+        if decl.type == "percent" and value != 0:
+            return None, _bare_percent(value)
         return value, None
     if not isinstance(raw, str):
         return None, (f"应为数字，实际是 {show_value(raw)}。", f"expected a number, got {show_value(raw, True)}", "E402")
@@ -137,16 +145,53 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return None, (f"无法识别的数字 {show_value(raw)}。", f"not a number: {show_value(raw, True)}", "E402")
     unit = m.group(2) or ""
     if unit == "%":
+        if decl.type in ("money", "count"):
+            return None, _percent_sign(decl, raw)
         return value / 100, None
-    if unit in _MONEY_UNITS:
+    if unit in YUAN:
         if decl.type != "money":
             return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
-        return value * _MONEY_UNITS[unit], None
+        return value * YUAN[unit] / YUAN[decl.unit or DEFAULT_MONEY_UNIT], None
     if unit:
         if decl.type in ("number", "count"):
             return value, None   # 185人次, 3项: a counting word after the number
         return None, (f"“{raw}”的单位“{unit}”不适用于 {decl.type} 类型。", f"unit '{unit}' does not fit {decl.type}", "E404")
-    if decl.type == "percent" and abs(value) > 2:
-        return None, (f"百分比字段填了 {expr.fmt(value)}，不清楚是 {expr.fmt(value)}% 还是 {expr.fmt(value * 100)}%。",
-                      f"{value} in a percent field is ambiguous", "E404")
+    if decl.type == "percent" and value != 0:
+        return None, _bare_percent(value)
     return value, None
+
+
+def _bare_percent(value: Decimal) -> Problem3:
+    """A bare number in a percent field: 1.5 may be 1.5% or 150%, 0.9 may be 90% or 0.9%."""
+    first, other = units.fix(value)
+    return (f"百分比字段填了不带 % 的 {expr.fmt(value)}，不清楚是 {first} 还是 {other}：若指 {first} 就写 {first}，若指 {other} 就写 {other}。",
+            f"{expr.fmt(value)} in a percent field has no %: {first} or {other}? Write the one meant, with its % sign", "E404")
+
+
+def _percent_sign(decl: FactDecl, raw: object) -> Problem3:
+    """98.83% in an amount or a count: the percent sign is never dropped (0.9883 万元 would score)."""
+    if decl.type == "money":
+        unit = decl.unit or DEFAULT_MONEY_UNIT
+        return (f"“{raw}”是百分比，但该事实是金额（单位{unit}）；请写金额，如 690.47{unit}。",
+                f"{show_value(raw, True)} is a percent, but the fact is an amount in {unit}; write the amount", "E404")
+    return (f"“{raw}”是百分比，但该事实是个数；请写整数，如 3。",
+            f"{show_value(raw, True)} is a percent, but the fact is a count; write a whole number", "E404")
+
+
+def form(raw: object) -> str:
+    """How a number was written: PERCENT (98.83%), UNIT (690.47万元) or BARE (690.47, 185人次)."""
+    unit = _suffix(raw)
+    return PERCENT if unit == "%" else UNIT if unit in YUAN else BARE
+
+
+def written_unit(raw: object) -> str:
+    """The money unit a value was written with ("" when none)."""
+    unit = _suffix(raw)
+    return unit if unit in YUAN else ""
+
+
+def _suffix(raw: object) -> str:
+    if not isinstance(raw, str):
+        return ""
+    m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))
+    return (m.group(2) or "") if m else ""

@@ -31,6 +31,7 @@ class Outcome:
     row: dict | None = None    # report.json.to_dict(result) (only when the output is JSON Lines)
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault
+    warnings: int = 0          # notes its report shows (units converted, implausible amounts)
 
 
 def chunks(tasks: Iterable[Task], size: int = CHUNK) -> Iterator[list[Task]]:

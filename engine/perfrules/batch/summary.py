@@ -21,6 +21,7 @@ class Summary:
     def __init__(self, lang: str = "zh", verbose: bool = False):
         self.lang, self.verbose = lang, verbose
         self.evaluated = self.failed = 0
+        self.noted = 0                             # departments whose report shows notes (提示)
         self.scores: Counter = Counter()
         self.grades: Counter = Counter()
         self.grade_order: list[str] = []
@@ -40,6 +41,7 @@ class Summary:
             self.failures.append(Outcome(o.source, o.department, problems=o.problems, internal=o.internal))
             return
         self.evaluated += 1
+        self.noted += o.warnings > 0
         self.scores[Decimal(o.score)] += 1
         self.grades[o.grade] += 1
         for g in o.grades:
@@ -92,6 +94,9 @@ class Summary:
                            f"  {i} {name}: {count:,} departments, {format(points, 'f')} points")
         elif self.evaluated:
             out.append("没有任何扣分。" if zh else "No deductions at all.")
+        if self.noted:
+            out.append(f"有提示的部门 {self.noted:,} 个（金额换算了单位或与单位不相称，见其报告的“提示”）。" if zh else
+                       f"Departments with notes: {self.noted:,} (amounts converted or implausible; see their reports' Notes).")
         if self.failures:
             out.append(f"未能评分的部门（{self.failed:,} 个）：" if zh else f"Departments that could not be evaluated ({self.failed:,}):")
             for o in self.failures:

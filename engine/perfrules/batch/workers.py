@@ -131,4 +131,4 @@ def _outcome(source: str, result: Result) -> Outcome:
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
-        row=to_dict(result, lang) if _SETTINGS.json else None)
+        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings))

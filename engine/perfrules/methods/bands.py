@@ -28,7 +28,7 @@ class Bands:
         ivs, paths, templates = [], [], []
         for i, b in enumerate(records(m, "bands")):
             bp = path + ("bands", i)
-            iv = c.interval(b["when"], bp + ("when",))
+            iv = c.interval(b["when"], bp + ("when",), (f.key, f.type) if f else None)
             ivs.append(iv)
             paths.append(bp + ("when",))
             score = dec(b["score"])
@@ -40,7 +40,7 @@ class Bands:
                 c.err("E201", bp, "得分低于满分的档次需要写扣分说明 reason。", "a band below full points needs a reason")
             if "reason" in b:
                 templates.append((b["reason"], bp + ("reason",)))
-        c.bands(ivs, paths, f.min if f else None, want_cover=True)
+        c.bands(ivs, paths, f.min if f else None, want_cover=True, percent=f is not None and f.type == "percent")
         return Built(BandsParams(self.kind, value), templates=templates)
 
     def facts_read(self, params: Params, rules: Sequence[Rule]) -> list[str]:

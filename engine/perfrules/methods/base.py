@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
-from .. import expr, template
+from .. import expr, template, units
 from ..model import NUMERIC_TYPES, FactDecl, Leaf, Params, Path, Rule, When
 from ..problems import did_you_mean, show_value
 
@@ -126,25 +126,43 @@ class Checks:
             self.err("E303", path, f"{what} {expr.fmt(amount)} 超过了指标 {head.id} 的分值 {expr.fmt(head.points)}。",
                      f"{_WHAT_EN.get(what, 'the amount')} {expr.fmt(amount)} exceeds the {expr.fmt(head.points)} points of {head.id}")
 
-    def interval(self, text: str, path: Path) -> expr.Interval | None:
+    def interval(self, text: str, path: Path, against: tuple[str, ...] | None = None) -> expr.Interval | None:
+        """An interval; its edges written in the form its measure takes (`against`: the measure's
+        name, type and, if it is no fact, English name; 90%, not 0.9, for a percent)."""
         try:
-            return expr.interval(text)
+            iv = expr.interval(text)
         except (ValueError, ArithmeticError):
             self.err("E312", path, f"区间“{text}”写法不对。", f"malformed interval '{text}'")
             return None
+        if against is not None:
+            name, kind, *name_en = against
+            self.unit_problem(path, units.interval(text, name, kind, f"区间“{text}”的端点", f"interval '{text}'", *name_en))
+        return iv
+
+    def constant(self, raw: object, path: Path, fact: FactDecl | None, what: str) -> None:
+        """A constant compared with `fact`, written in the form its type takes (E316)."""
+        if fact is not None:
+            self.unit_problem(path, units.constant(raw, fact.key, fact.type, what, what))
+
+    def unit_problem(self, path: Path, problem: tuple[str, str] | None) -> None:
+        if problem:
+            self.err("E316", path, problem[0], problem[1])
 
     def bands(self, intervals: Sequence[expr.Interval | None], paths: Sequence[Path], fact_min: Decimal | None,
-              want_cover: bool) -> None:
-        """Bands never overlap; where they must cover the fact's range, they leave no gap."""
+              want_cover: bool, percent: bool = False) -> None:
+        """Bands never overlap; where they must cover the fact's range, they leave no gap (each
+        gap shown as the fact is written, 80% for a percent, at the band beside it)."""
         pairs = [(iv, p) for iv, p in zip(intervals, paths) if iv is not None]
         for i, (a, _) in enumerate(pairs):
             for b, pb in pairs[i + 1:]:
                 if expr.overlaps(a, b):
                     self.err("E306", pb, f"区间“{b.text}”与“{a.text}”重叠。", f"'{b.text}' overlaps '{a.text}'")
         if want_cover and len(pairs) == len(intervals) and pairs:
-            missing = expr.gaps([iv for iv, _ in pairs], fact_min)
+            show = expr.fmt_percent if percent else expr.fmt
+            missing = expr.gaps_located([iv for iv, _ in pairs], fact_min, show)
             if missing:
-                self.err("E307", paths[0], f"分档没有覆盖：{'、'.join(missing)}。", f"no band covers {', '.join(missing)}")
+                texts = [text for text, _ in missing]
+                self.err("E307", paths[missing[0][1]], f"分档没有覆盖：{'、'.join(texts)}。", f"no band covers {', '.join(texts)}")
 
     def percent(self, value: object, path: Path) -> Decimal | None:
         """A number or a percent written as text (90%)."""
@@ -156,11 +174,13 @@ class Checks:
 
     def condition(self, text: str, path: Path) -> expr.Formula | None:
         try:
-            return expr.condition(text, self.types)
+            cond = expr.condition(text, self.types)
         except expr.ExprError as e:
             hint, hint_en = name_hints(e, self.types)
             self.err(e.code, path, f"扣分条件：{e.zh}", e.en, hint=hint, hint_en=hint_en)
             return None
+        self.unit_problem(path, units.formula(text, {k: f.type for k, f in self.facts.items()}))
+        return cond
 
     def template(self, text: str, path: Path, extra: frozenset[str]) -> None:
         """A reason template names only declared facts and the fields its method offers."""

@@ -21,6 +21,9 @@ class ManualParams(Params):
     tiers: tuple[tuple[str, expr.Interval], ...]
 
 
+_RATIO = ("分数 ÷ 分值", "percent", "score / points")      # what tiers band: the score as a share of the points
+
+
 class Manual:
     kind: ClassVar[str] = "manual"
     fields: ClassVar[frozenset[str]] = frozenset({"说明", "档次"})
@@ -31,10 +34,10 @@ class Manual:
         c.fact_of(note, path + ("note",), {"text"}, "manual 的 note ")
         tiers: list[tuple[str, expr.Interval | None]] = []
         for i, t in enumerate(records(m, "tiers")):
-            tiers.append((t["label"], c.interval(t["when"], path + ("tiers", i, "when"))))
+            tiers.append((t["label"], c.interval(t["when"], path + ("tiers", i, "when"), _RATIO)))
         if tiers and all(iv for _, iv in tiers):
             c.bands([iv for _, iv in tiers], [path + ("tiers", i, "when") for i in range(len(tiers))],
-                    Decimal(0), want_cover=True)
+                    Decimal(0), want_cover=True, percent=True)
         c.rule(head.id, path, Compare(score, "<", head.points), fact=score)
         params = ManualParams(self.kind, score, note, tuple((label, iv) for label, iv in tiers if iv is not None))
         return Built(params, str(m["reason"]), str(m.get("reason_en", "")), [(str(m["reason"]), path + ("reason",))])

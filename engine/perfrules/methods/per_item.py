@@ -30,6 +30,7 @@ class PerItem:
         items, measure = str(m["items"]), str(m["measure"])
         label = m.get("item_label")
         lst = c.fact_of(items, path + ("items",), {"list"}, "per_item 的 items ")
+        fm = None
         if lst is not None:
             fm = lst.fields.get(measure)
             if fm is None or fm.expr_type != "number":
@@ -44,7 +45,7 @@ class PerItem:
         ivs, paths, templates = [], [], []
         for i, b in enumerate(records(m, "bands")):
             bp = path + ("bands", i)
-            iv = c.interval(b["when"], bp + ("when",))
+            iv = c.interval(b["when"], bp + ("when",), (fm.key, fm.type) if fm is not None else None)
             ivs.append(iv)
             paths.append(bp + ("when",))
             deduct = dec(b["deduct"])

@@ -31,9 +31,11 @@ class PerUnit:
 
     def build(self, c: Checks, head: Head, m: Mapping[str, object], path: Path) -> Built:
         value = str(m["value"])
-        c.numeric_fact(value, path + ("value",), "per_unit 的 value ")
+        f = c.numeric_fact(value, path + ("value",), "per_unit 的 value ")
         unit = c.percent(m["unit"], path + ("unit",))
         limit = c.percent(m["limit"], path + ("limit",))
+        c.constant(m["limit"], path + ("limit",), f, "limit")
+        c.constant(m["unit"], path + ("unit",), f, "unit")
         if unit is not None and unit <= 0:
             c.err("E204", path + ("unit",), "unit 应大于 0。", "unit must be above 0")
             unit = None

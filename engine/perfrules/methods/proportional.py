@@ -25,8 +25,10 @@ class Proportional:
 
     def build(self, c: Checks, head: Head, m: Mapping[str, object], path: Path) -> Built:
         rate = str(m["rate"])
-        c.numeric_fact(rate, path + ("rate",), "proportional 的 rate ")
+        f = c.numeric_fact(rate, path + ("rate",), "proportional 的 rate ")
         full_at = c.percent(m.get("full_at", 1), path + ("full_at",))
+        if "full_at" in m:
+            c.constant(m["full_at"], path + ("full_at",), f, "full_at")
         if full_at is not None and full_at <= 0:
             c.err("E204", path + ("full_at",), "full_at 应大于 0。", "full_at must be above 0")
         full_at = full_at or Decimal(1)

@@ -44,6 +44,7 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
              "path": [name(by_id[a], lang) for a in d.indicator.ancestors],
              "points": money(d.deduction), "reason": reason_text(d, lang), "facts_used": plain(d.facts_used)}
             for d in result.deductions],
+        "warnings": [n.as_dict(lang) for n in result.warnings],
     }
 
 

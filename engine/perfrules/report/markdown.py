@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
-from .present import CONFIDENCE, conclusion, dump_results, money, name, policy_ref, reason_text, shown, title
+from .present import CONFIDENCE, conclusion, dump_results, money, name, notes, policy_ref, reason_text, shown, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -54,4 +54,10 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     out.append("## 自评结论" if zh else "## Conclusion")
     out.append("")
     out.append(conclusion(result, lang))
+    out += _notes(result, lang)
     return "\n".join(out) + "\n"
+
+
+def _notes(result: Result, lang: str) -> list[str]:
+    found = notes(result, lang)
+    return ["", "## 提示" if lang == "zh" else "## Notes", "", *(f"- {_cell(n)}" for n in found)] if found else []

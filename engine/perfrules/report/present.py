@@ -140,3 +140,8 @@ def policy_ref(p: "Policy", lang: str) -> str:
     if p.official:
         return p.id
     return f"{p.id}，sha256 {p.sha256[:12]}" if lang == "zh" else f"{p.id}, sha256 {p.sha256[:12]}"
+
+
+def notes(result: Result, lang: str = "zh") -> list[str]:
+    """The warnings a text or Markdown report prints under 提示 / Notes: one line each, located."""
+    return [f"{shown(n.where())}: [{n.code}] {shown(n.text(lang))}" for n in result.warnings]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
 from ..problems import cell_width
-from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, pad, policy_ref, shown, title
+from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, notes, pad, policy_ref, shown, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -33,7 +33,13 @@ def render_text(result: Result, lang: str = "zh") -> str:
     lines += _table(result, lang)
     lines.append("")
     lines += _summary(result, lang)
+    lines += _notes(result, lang)
     return "\n".join(lines) + "\n"
+
+
+def _notes(result: Result, lang: str) -> list[str]:
+    found = notes(result, lang)
+    return ["", "提示：" if lang == "zh" else "Notes:", *("  " + n for n in found)] if found else []
 
 
 def _rows(result: Result, lang: str) -> list[Row]:

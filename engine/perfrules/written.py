@@ -1,0 +1,148 @@
+"""How a fact file wrote its numbers: compared values in one form, conversions and implausible
+amounts pointed out.
+
+`values.py` reads one value; this module looks at values side by side. Two numbers that one
+formula or one condition reads together (目标值 and 实际值 of a record, 实际支出数 and
+全年预算数) must be written in the same form: both with % or neither, both with a money unit
+or neither (E404 at the second); 0 is the same in every form. An amount written in another
+unit than its fact's is converted exactly and the report says so (W101); an amount beyond
+what is plausible for its unit (a bare 6904700 in a 万元 fact looks like 元) is a warning the
+report shows (W102). The facts compared are worked out once per policy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+from . import expr
+from .load import Document
+from .model import FactDecl, Holds, Policy
+from .problems import Note, Problem
+from .values import BARE, PERCENT, PLAUSIBLE_MAX, UNIT, form, written_unit
+
+_COMPARED_TYPES = ("number", "money")    # the types two forms can be written in (percent always takes %)
+_FORM_ZH = {PERCENT: "带 %", UNIT: "带金额单位", BARE: "不带 % 或单位"}
+_FORM_EN = {PERCENT: "with %", UNIT: "with a money unit", BARE: "bare"}
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """One mapping of given values (the facts, or one list's records): the groups of its keys
+    that are read together, and its money keys."""
+    groups: tuple[tuple[str, ...], ...]
+    money: tuple[str, ...]
+
+
+@lru_cache(maxsize=64)
+def _scopes(policy: Policy) -> dict[str, _Scope]:
+    """'' for the top-level facts, a list fact's key for its records."""
+    conditions = [r.when.condition.names for r in policy.rules if isinstance(r.when, Holds)]
+    out = {"": _scope(policy.facts, conditions)}
+    for key, decl in policy.inputs:
+        if decl.type == "list":
+            out[key] = _scope(decl.fields, [])
+    return out
+
+
+def _scope(decls: Mapping[str, FactDecl], conditions: Sequence[Sequence[str]]) -> _Scope:
+    readers = [d.formula.names for d in decls.values() if d.formula is not None] + list(conditions)
+    groups = []
+    for names in readers:
+        for t in _COMPARED_TYPES:
+            group = tuple(n for n in names if n in decls and not decls[n].derived and decls[n].type == t)
+            if len(group) > 1:
+                groups.append(group)
+    money = tuple(k for k, d in decls.items() if d.type == "money" and not d.derived)
+    return _Scope(tuple(dict.fromkeys(groups)), money)
+
+
+def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], values: Mapping[str, object],
+                  items: Mapping[str, list[dict[str, object]]]) -> list[Problem]:
+    """E404 for each value written in another form than the first of the values read with it
+    (`values`, `items`: as read, every value of the file readable)."""
+    scopes = _scopes(policy)
+    out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), "")
+    for key, scope in scopes.items():
+        records = given.get(key) if key else None
+        if scope.groups and isinstance(records, list):
+            decl = policy.facts[key]
+            for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
+                out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), f"“{key}”第 {i + 1} 项的")
+    return out
+
+
+def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: Mapping[str, object],
+           values: Mapping[str, object], base: tuple, where: str) -> list[Problem]:
+    out: list[Problem] = []
+    done: set[str] = set()
+    order = {k: n for n, k in enumerate(given)}
+    for group in scope.groups:
+        written = sorted((k for k in group if k in given and values.get(k) != 0), key=order.__getitem__)
+        for key in written[1:]:
+            first = written[0]
+            f, f0 = form(given[key]), form(given[first])
+            if f != f0 and key not in done:
+                done.add(key)
+                out.append(doc.problem(
+                    "E404", base + (key,),
+                    f"{where}“{key}”写作 {given[key]}（{_FORM_ZH[f]}），与一起计算的“{first}”（{given[first]}，"
+                    f"{_FORM_ZH[f0]}）写法不同，含义不明确。",
+                    f"'{key}' is written {_FORM_EN[f]} ({given[key]}) but '{first}', read with it, {_FORM_EN[f0]} "
+                    f"({given[first]})", hint=_hint(decls[key]), hint_en=_hint_en(decls[key])))
+    return out
+
+
+def _hint(decl: FactDecl) -> str:
+    if decl.type == "money":
+        return f"一起计算的金额都写明单位，如 690.47{decl.unit}、6,904,700元。"
+    return "一起比较的两个数写法要一致：都带 %（如 95%、90%），或都不带。"
+
+
+def _hint_en(decl: FactDecl) -> str:
+    if decl.type == "money":
+        return f"Write every amount read together with its unit, e.g. 690.47{decl.unit} or 6,904,700元."
+    return "Write numbers compared together the same way: both with % (95%, 90%) or neither."
+
+
+def notes(doc: Document, policy: Policy, given: Mapping[str, object], values: Mapping[str, object],
+          items: Mapping[str, list[dict[str, object]]]) -> tuple[Note, ...]:
+    """W101 for every amount converted from the unit it was written in, W102 for every amount
+    beyond what its unit makes plausible."""
+    scopes = _scopes(policy)
+    out = list(_amounts(doc, policy.facts, scopes[""].money, given, values, ("facts",), ""))
+    for key, scope in scopes.items():
+        records = given.get(key) if key else None
+        if scope.money and isinstance(records, list):
+            for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
+                out += _amounts(doc, policy.facts[key].fields, scope.money, rec, row, ("facts", key, i),
+                                f"“{key}”第 {i + 1} 项的")
+    return tuple(out)
+
+
+def _amounts(doc: Document, decls: Mapping[str, FactDecl], keys: Iterable[str], given: Mapping[str, object],
+             values: Mapping[str, object], base: tuple, where: str) -> Iterable[Note]:
+    for key in keys:
+        if key not in given or not isinstance(values.get(key), Decimal):
+            continue
+        decl, raw, value = decls[key], given[key], values[key]
+        assert isinstance(value, Decimal)
+        unit = decl.unit
+        shown = f"{expr.fmt(value)}{unit}"
+        written = written_unit(raw)
+        if written and written != unit:
+            yield _note(doc, "W101", base + (key,), f"{where}“{key}”写作 {raw}，按 {shown} 计。",
+                        f"'{key}' is written {raw}; counted as {shown}")
+        lo, hi = decl.plausible or (Decimal(0), PLAUSIBLE_MAX[unit])
+        if not lo <= value <= hi:
+            bare = "；若是按元填写，请写明“元”" if not written and value > hi and unit != "元" else ""
+            yield _note(doc, "W102", base + (key,),
+                        f"{where}“{key}”为 {shown}，不在合理范围 {expr.fmt(lo)}–{expr.fmt(hi)}{unit} 内，请核对金额和单位{bare}。",
+                        f"'{key}' is {shown}, outside the plausible {expr.fmt(lo)}-{expr.fmt(hi)} {unit}; check the amount and its unit"
+                        + ("; if it is in yuan, write 元" if bare else ""))
+
+
+def _note(doc: Document, code: str, path: tuple, zh: str, en: str) -> Note:
+    p = doc.problem(code, path, zh, en)
+    return Note(code, p.message, p.message_en, p.file, p.line, p.col, p.path)
