@@ -63,7 +63,7 @@ def _weights(reader: "_Reader", policy: Policy, items: Mapping[str, list[dict]])
     given = data["facts"]
     for leaf, zh, en in weight_problems(policy, items):
         key = leaf.method.items     # type: ignore[attr-defined]  # WeightedParams
-        reader.err("E410", ("facts", key) if key in given else ("facts",), zh, en, at_key=key not in given)
+        reader.err("E410", ("facts", key) if key in given else ("facts",), zh, en, at_key=True)
 
 
 def _formula_text(decl: FactDecl) -> str:

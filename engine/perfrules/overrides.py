@@ -150,7 +150,7 @@ def check(o: Override, leaf: Leaf, rules_score: Decimal) -> tuple[Decimal, Probl
     if problem is None:
         return expr.round2(score), None
     zh, en = problem
-    zh += f"（按规则得 {rules_score} 分）"
+    zh = zh.removesuffix("。") + f"（按规则得 {rules_score} 分）。"
     en += f" (the rules give {rules_score})"
     assert o.at is not None
     return score, dataclasses.replace(o.at, message=zh, message_en=en)
