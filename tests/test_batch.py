@@ -203,11 +203,12 @@ def test_csv_output_round_trips(corpus, tmp_path):
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")       # Excel/WPS read the Chinese right
     rows = read_csv(out)
     assert list(rows[0]) == ["来源", "部门", "评分办法", "得分", "等级", "YS 预算执行扣分", "LZ 履职效能扣分",
-                             "GL 管理效率扣分", "扣分原因"]
+                             "GL 管理效率扣分", "扣分原因", "认定项数", "按评分规则得分", "认定"]
     assert [r["来源"] for r in rows] == list(reference)
     for r in rows:
         score, grade, lost, reasons = _expect_row(reference[r["来源"]])
         assert (r["得分"], r["等级"], r["扣分原因"]) == (score, grade, reasons)
+        assert (r["认定项数"], r["按评分规则得分"], r["认定"]) == ("0", score, "")      # no overrides here
         assert {k.split()[0]: v for k, v in r.items() if k.endswith("扣分") and " " in k} == lost
         assert Decimal(100) - sum(Decimal(v) for v in lost.values()) == Decimal(score)
 
@@ -221,7 +222,7 @@ def test_xlsx_output_round_trips(corpus, tmp_path):
     ws = openpyxl.load_workbook(out, read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:5] == ("source", "department", "policy", "score", "grade")
-    assert rows[0][-1] == "deduction reasons"
+    assert rows[0][-4:] == ("deduction reasons", "overrides", "score by the rules", "override reasons")
     assert [r[0] for r in rows[1:]] == list(reference)
     for r in rows[1:]:
         d = to_dict(reference[r[0]], "en")
@@ -229,7 +230,8 @@ def test_xlsx_output_round_trips(corpus, tmp_path):
         assert r[4] == d["grade"]
         assert [Decimal(str(x)).quantize(Decimal("0.01")) for x in r[5:8]] == \
             [Decimal(t["deduction"]) for t in d["indicators"]]
-        assert r[-1] == ("; ".join(x["reason"] for x in d["deductions"]) or None)
+        assert r[-4] == ("; ".join(x["reason"] for x in d["deductions"]) or None)
+        assert (r[-3], Decimal(str(r[-2])).quantize(Decimal("0.01")), r[-1]) == (0, Decimal(d["score"]), None)
 
 
 def test_output_goes_to_stdout_as_json_lines_without_output(corpus, capsys):

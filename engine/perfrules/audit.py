@@ -5,10 +5,14 @@ report says. Every difference is a Discrepancy: a different total, a deduction c
 not due, one due but not claimed, a different amount, and arithmetic that does not add up.
 Each carries its message in Chinese and English, the way a Problem does; report/audit.py
 lays them out.
+
+An assessor's 认定 (overrides.py) is no discrepancy — the policy allowed it — but it is never
+passed over either: each is its own finding, kind `override`, with the score the rules alone
+give beside the 认定 one, so that an audit can no longer say 核对无误 of a score set by hand.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Mapping, cast
 
@@ -21,10 +25,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Discrepancy:
-    kind: str          # total | not_due | not_claimed | amount | arithmetic | unknown_indicator
+    kind: str          # total | not_due | not_claimed | amount | arithmetic | unknown_indicator | override
     indicator: str
-    claimed: Decimal | None
-    due: Decimal | None
+    claimed: Decimal | None        # override: the 认定 score
+    due: Decimal | None            # override: the score the rules alone give
     message: str
     message_en: str
 
@@ -34,10 +38,12 @@ class Discrepancy:
 
 @dataclass
 class Audited:
-    """One fact file's audit: the result the policy gives and what the claim got wrong."""
+    """One fact file's audit: the result the policy gives, what the claim got wrong, and
+    every 认定 in it (kind override: findings, not discrepancies)."""
     file: str
     result: Result
     found: list[Discrepancy]
+    overrides: list[Discrepancy] = field(default_factory=list)
 
 
 def audit_file(path, policy_ref: str | None = None) -> Audited:
@@ -46,7 +52,21 @@ def audit_file(path, policy_ref: str | None = None) -> Audited:
     from .service import evaluate_document
     doc = load_file(path)
     result = evaluate_document(doc, policy_ref)
-    return Audited(str(path), result, audit(result, doc))
+    return Audited(str(path), result, audit(result, doc), judged(result))
+
+
+def judged(result: Result) -> list[Discrepancy]:
+    """Each 认定, with the rules' score beside it, the reason, who and the document."""
+    out = []
+    for n in result.overridden:
+        o, ind = n.override, n.indicator
+        assert o is not None and n.rules_score is not None
+        by = "".join(f"；{label}{v}" for label, v in (("认定：", o.by), ("依据：", o.document)) if v)
+        by_en = "".join(f"; {label}{v}" for label, v in (("by ", o.by), ("document ", o.document)) if v)
+        out.append(Discrepancy("override", ind.id, n.score, n.rules_score,
+                               f"{ind.id} {ind.name}：认定为 {n.score} 分，按评分规则为 {n.rules_score} 分（理由：{o.reason}{by}）。",
+                               f"{ind.id}: set to {n.score} by override, {n.rules_score} by the rules (reason: {o.reason}{by_en})"))
+    return out
 
 
 def _r(x) -> Decimal:

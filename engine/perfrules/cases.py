@@ -204,6 +204,9 @@ def _compare(want: dict, result) -> list[Diff]:
     if "score" in want and _num(want["score"]) != result.score:
         diffs.append(Diff(f"得分：期望 {_num(want['score'])}，实际 {result.score}",
                           f"score: expected {_num(want['score'])}, got {result.score}"))
+    if "rules_score" in want and _num(want["rules_score"]) != result.rules_total:
+        diffs.append(Diff(f"按评分规则的得分：期望 {_num(want['rules_score'])}，实际 {result.rules_total}",
+                          f"score by the rules: expected {_num(want['rules_score'])}, got {result.rules_total}"))
     if "grade" in want and want["grade"] != result.grade():
         diffs.append(Diff(f"等级：期望 {want['grade']}，实际 {result.grade()}",
                           f"grade: expected {want['grade']}, got {result.grade()}"))
@@ -218,6 +221,7 @@ def _compare(want: dict, result) -> list[Diff]:
                                   + (f"（{'；'.join(got[ind].reasons)}）" if ind in got else ""),
                                   f"deduction {ind}: expected {e if e else 'none'}, got {g if g else 'none'}"
                                   + (f" ({'; '.join(got[ind].reasons_en)})" if ind in got else "")))
+    got.update({n.indicator.id: n for n in result.overridden})    # a 认定 to full marks still has its reasons
     for ind, fragment in (want.get("reasons") or {}).items():
         text = "；".join(got[ind].reasons) if ind in got else ""
         if str(fragment) not in text:      # the fragment is Chinese: it is matched, and shown, against the Chinese reasons

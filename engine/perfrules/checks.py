@@ -63,7 +63,10 @@ def check_file(path: Path, policy_ref: str | None = None) -> FileCheck:
             from .cases import load_cases
             return FileCheck(str(path), kind, cases=len(load_cases(path).cases))
         policy = policy_for(doc, policy_ref)
-        read_department(doc, policy)
+        dept = read_department(doc, policy)
+        if dept.overrides:     # a 认定's bounds that need the rules' score are checked in scoring
+            from .service import evaluate_department
+            evaluate_department(policy, dept)
         return FileCheck(str(path), kind, policy=policy.id)
     except InputError as exc:
         return FileCheck(str(path), problems=exc.problems)

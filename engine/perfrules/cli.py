@@ -129,13 +129,13 @@ def evaluate(
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
     _refuse_inputs(output, facts, policy, lang.value, format.value)
-    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value)
+    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value, verbose)
     if problems:
         _fail(problems, lang.value, verbose, format.value)
     _deliver(out, format.value, lang.value, output)
 
 
-def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tuple[list[Problem], bytes]:
+def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False) -> tuple[list[Problem], bytes]:
     """evaluate's engine work, in the guarded child: the problems, or the report's bytes."""
     from .report import to_bytes
     from .service import evaluate_file
@@ -145,7 +145,7 @@ def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tu
             results.append(evaluate_file(path, policy))
         except InputError as exc:
             problems.extend(exc.problems)
-    return problems, b"" if problems else to_bytes("result", fmt, results, lang)
+    return problems, b"" if problems else to_bytes("result", fmt, results, lang, verbose=verbose)
 
 
 @app.command()

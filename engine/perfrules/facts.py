@@ -13,9 +13,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
-from . import expr, limits, written
+from . import expr, limits, overrides, written
 from .load import Document, json_path
 from .methods.manual import ManualParams
+from .methods.weighted import weight_problems
 from .model import Department, FactDecl, Leaf, Path, Policy
 from .problems import InputError, Problem, did_you_mean
 from .schema import schema_problems
@@ -45,13 +46,28 @@ def read_department(doc: Document, policy: Policy) -> Department:
                        f"的分值 {expr.fmt(ind.points)} 之间。",
                        f"manual score '{key}' is {expr.fmt(values[key])}; it must lie between 0 and the "
                        f"{expr.fmt(ind.points)} points of {ind.id}")
+    if not reader.problems:      # records read: weighted leaves must be able to carry their points
+        _weights(reader, policy, items)
+    judged = overrides.read(doc, policy, reader.err) if d.get("overrides") else ()
     if reader.problems:
         raise InputError(reader.problems)
     code = d.get("code")
     return Department(file=doc.file, name=d["department"], values=values, items=items,
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
                       year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"),
+                      project=d.get("project", ""), overrides=judged,
                       warnings=written.notes(doc, policy, reader.given, values, items))
+
+
+def _weights(reader: "_Reader", policy: Policy, items: Mapping[str, list[dict]]) -> None:
+    """E410 at the list fact (or the facts, if it was not given) for each weighted leaf whose
+    records' weights cannot carry its points (methods/weighted.py)."""
+    data = reader.doc.data
+    assert isinstance(data, dict)         # read_department has checked the shape
+    given = data["facts"]
+    for leaf, zh, en in weight_problems(policy, items):
+        key = leaf.method.items     # type: ignore[attr-defined]  # WeightedParams
+        reader.err("E410", ("facts", key) if key in given else ("facts",), zh, en, at_key=True)
 
 
 def _formula_text(decl: FactDecl) -> str:
@@ -69,7 +85,7 @@ def _manual_scores(policy: Policy) -> list[tuple[Leaf, str]]:
     return [(leaf, leaf.method.score) for leaf in policy.leaves() if isinstance(leaf.method, ManualParams)]
 
 
-_TOP_KEYS = {"policy", "department", "short_name", "code", "year", "facts", "claimed"}
+_TOP_KEYS = {"policy", "department", "project", "short_name", "code", "year", "facts", "claimed"}
 
 
 def _nonempty_text(x) -> bool:
@@ -83,6 +99,7 @@ def _plainly_valid(d: dict) -> bool:
             and _nonempty_text(d.get("department")) and isinstance(d.get("facts"), dict)
             and ("policy" not in d or _nonempty_text(d["policy"]))
             and ("short_name" not in d or _nonempty_text(d["short_name"]))
+            and ("project" not in d or _nonempty_text(d["project"]))
             and ("code" not in d or type(d["code"]) in (str, int))
             and ("year" not in d or (type(d["year"]) is int and 2000 <= d["year"] <= 2100)))
 

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Iterator, Mapping, Union
 
 from .expr import Formula, Interval
-from .problems import Note
+from .problems import Note, Problem
 
 NUMERIC_TYPES = ("number", "percent", "money", "count")
 
@@ -125,7 +125,19 @@ class ItemInInterval:
     interval: Interval
 
 
-When = Union[Compare, InInterval, Holds, ItemInInterval]
+@dataclass(frozen=True)
+class ItemCompare:
+    """Fires once for every record of a list fact where one numeric field OP another
+    (实际值 < 目标值), only records whose choice field `field` is `value` when one is named."""
+    items: str
+    left: str
+    op: str                         # < or >
+    right: str
+    field: str | None = None
+    value: str | None = None
+
+
+When = Union[Compare, InInterval, Holds, ItemInInterval, ItemCompare]
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,7 @@ class Rule:
 
     @property
     def on_items(self) -> bool:
-        return isinstance(self.when, ItemInInterval)
+        return isinstance(self.when, (ItemInInterval, ItemCompare))
 
     @property
     def interval(self) -> Interval | None:
@@ -158,6 +170,15 @@ class Rule:
 class Params:
     """A method's parameters; each method module defines its own frozen subclass."""
     kind: str
+
+
+@dataclass(frozen=True)
+class OverrideBounds:
+    """A leaf's `override:` — an assessor may set its score (认定) within [min, max], and by
+    at most max_change from the rules' score when that is given. No bounds: not allowed."""
+    min: Decimal
+    max: Decimal
+    max_change: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,7 @@ class Leaf:
     reason: str = ""               # the method's own reason template (proportional, checklist, …)
     reason_en: str = ""
     facts_used: tuple[str, ...] = ()   # top-level facts the method reads (shown in reports)
+    override: OverrideBounds | None = None   # None: no 认定 allowed
     name_en: str = ""
     confidence: str = ""
     basis: str = ""
@@ -297,3 +319,19 @@ class Department:
     policy_ref: str | None = None
     claimed: Mapping[str, object] | None = None
     warnings: tuple[Note, ...] = ()              # what the report must point out (units converted, …)
+    project: str = ""                            # a project self-evaluation names its project
+    overrides: tuple["Override", ...] = ()       # assessor's judgements (认定), read and checked
+
+
+@dataclass(frozen=True)
+class Override:
+    """One 认定 from a fact file: a leaf's score set (`score`) or moved (`adjust`) with a
+    reason, optionally who decided and under which document. `at` locates it (a Problem
+    with no message yet) so a bound only scoring can check is still reported at its line."""
+    indicator: str
+    reason: str
+    score: Decimal | None = None
+    adjust: Decimal | None = None
+    by: str = ""
+    document: str = ""
+    at: Problem | None = None

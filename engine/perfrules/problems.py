@@ -52,6 +52,8 @@ CODES: dict[str, tuple[str, str, str, str]] = {
     "E406": ("找不到评分办法", "policy not found", "用 --policy 指定评分办法编号或文件，或在事实文件中写 policy: 编号；`perfrules policies` 列出已有的办法。", "Pass --policy ID|PATH or write `policy: ID` in the fact file; `perfrules policies` lists them."),
     "E407": ("数值超出允许范围", "value out of range", "检查数值是否填错，或单位是否正确。", "Check the number and its unit."),
     "E408": ("手工评分缺少说明或超出分值", "manual score without a reason or out of range", "手工评分须填写 0 到分值之间的分数，并写明理由。", "A manual score must lie between 0 and the points and carry a reason."),
+    "E409": ("认定不被允许或超出范围", "override refused", "认定须写明理由，只能用于评分办法允许认定（override）的最下级指标，且在其允许的范围之内。", "An override needs a reason, a leaf whose policy allows it (override) and a score within its bounds."),
+    "E410": ("加权指标的权重与分值不符", "weights do not carry the indicator's points", "逐项加权计分（weighted）的各项权重之和应等于指标分值；检查权重是否填错、是否漏填了指标。", "The weights of a weighted indicator must add up to its points; check the weights and look for a missing row."),
     # E5xx: policy test cases
     "E501": ("测试用例写法错误", "malformed test case", "每个用例需要 name 和 expect（可加 facts、remove）；base 应指向存在的事实文件。", "Each case needs name and expect (facts and remove are optional); base must name an existing fact file."),
     # E6xx: usage

@@ -3,18 +3,21 @@
 A matcher decides which rules fire; here each leaf's method turns its firings into points
 (Decimal, half-up to two places at the leaf, never below zero nor above its points: 扣完为止)
 and the leaves add up. Reasons are filled only when a report asks (batch rarely does).
+An assessor's 认定 (overrides.py) is applied last, on top of the rules' score of its leaf:
+the Result keeps both, per leaf and in total.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Iterator, Mapping, Sequence
 
-from . import expr, template
+from . import expr, overrides, template
 from .methods import METHODS, Firing
-from .model import Department, EngineError, Group, Indicator, Leaf, Policy
-from .problems import Note
+from .model import Department, EngineError, Group, Indicator, Leaf, Override, Policy
+from .problems import InputError, Note
 
 ZERO = Decimal("0.00")
 
@@ -30,6 +33,8 @@ class IndicatorResult:
     # reason templates and their fields; filled only when a report asks (batch rarely does)
     fills: list[tuple[str, str, dict[str, object]]] = field(default_factory=list, repr=False)
     capped: bool = False
+    override: Override | None = None       # the 认定 applied, if any
+    rules_score: Decimal | None = None     # with an override: what the rules alone gave
 
     @cached_property
     def reasons(self) -> list[str]:
@@ -54,6 +59,8 @@ class IndicatorResult:
         if self.capped:
             out.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(ind.points)}分，扣完为止" if lang == "zh" else
                        f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(ind.points)} points; capped")
+        if self.override is not None and self.rules_score is not None:
+            out.append(overrides.sentence(self.override, self.rules_score, self.score, lang))
         return out
 
     def leaves(self) -> Iterator["IndicatorResult"]:
@@ -70,8 +77,20 @@ class Result:
 
     policy: Policy
     department: Department
-    score: Decimal
-    scored: dict[str, IndicatorResult]      # leaf id -> result, for the leaves where rules fired
+    score: Decimal                          # the official score: the rules', with any 认定 applied
+    scored: dict[str, IndicatorResult]      # leaf id -> result, for the leaves where rules fired or 认定
+    rules_score: Decimal | None = None      # the score the rules alone give (None: as `score`)
+
+    @property
+    def rules_total(self) -> Decimal:
+        """The score the rules alone give (the same as `score` without overrides)."""
+        return self.score if self.rules_score is None else self.rules_score
+
+    @property
+    def overridden(self) -> list[IndicatorResult]:
+        """Leaves whose score is a 认定, in the policy's order."""
+        return [self.scored[leaf.id] for leaf in self.policy.leaves()
+                if leaf.id in self.scored and self.scored[leaf.id].override is not None]
 
     @property
     def warnings(self) -> tuple[Note, ...]:
@@ -93,11 +112,13 @@ class Result:
         if isinstance(ind, Group):
             kids = [self._node(c) for c in ind.children]
             score = sum((k.score for k in kids), ZERO)
-            return IndicatorResult(ind, score, ind.points2 - score, children=kids)
+            node = IndicatorResult(ind, score, ind.points2 - score, children=kids)
+            if any(k.rules_score is not None for k in kids):
+                node.rules_score = sum((k.score if k.rules_score is None else k.rules_score for k in kids), ZERO)
+            return node
         if ind.id in self.scored:
             return self.scored[ind.id]
-        values = self.department.values
-        return IndicatorResult(ind, ind.points2, ZERO, facts_used={k: values[k] for k in ind.facts_used if k in values})
+        return full_marks(ind, self.department)
 
     def leaves(self) -> list[IndicatorResult]:
         return [leaf for top in self.indicators for leaf in top.leaves()]
@@ -129,10 +150,40 @@ def score(policy: Policy, dept: Department, fired: Sequence[Firing]) -> Result:
         by_leaf.setdefault(rules[index].leaf, []).append((index, n))
     leaves = policy.leaf_index
     scored = {leaf_id: score_leaf(leaves[leaf_id], got, policy, dept) for leaf_id, got in by_leaf.items()}
-    # leaf scores add up to the full score less what the scored leaves lost (points are to the cent)
+    by_rules = _total(policy, scored)
+    if not dept.overrides:
+        return Result(policy, dept, by_rules, scored)
+    apply_overrides(policy, dept, scored)
+    return Result(policy, dept, _total(policy, scored), scored, rules_score=by_rules)
+
+
+def _total(policy: Policy, scored: Mapping[str, IndicatorResult]) -> Decimal:
+    """Leaf scores add up to the full score less what the scored leaves lost (points are to the cent)."""
     total = policy.full_score - sum((r.deduction for r in scored.values()), ZERO)
-    total = min(max(total, Decimal(0)), policy.full_score)
-    return Result(policy, dept, expr.round2(total), scored)
+    return expr.round2(min(max(total, Decimal(0)), policy.full_score))
+
+
+def full_marks(leaf: Leaf, dept: Department) -> IndicatorResult:
+    """A leaf where nothing fired."""
+    values = dept.values
+    return IndicatorResult(leaf, leaf.points2, ZERO, facts_used={k: values[k] for k in leaf.facts_used if k in values})
+
+
+def apply_overrides(policy: Policy, dept: Department, scored: dict[str, IndicatorResult]) -> None:
+    """Each 认定 on top of its leaf's rules score (facts.py has checked all it could; the
+    bounds that need the rules' score are checked here, every problem at its own line)."""
+    problems = []
+    for o in dept.overrides:
+        leaf = policy.leaf_index[o.indicator]
+        base = scored.get(leaf.id) or full_marks(leaf, dept)
+        got, problem = overrides.check(o, leaf, base.score)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        scored[leaf.id] = dataclasses.replace(base, score=got, deduction=leaf.points2 - got, override=o,
+                                              rules_score=base.score)
+    if problems:
+        raise InputError(problems)
 
 
 def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Department) -> IndicatorResult:

@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 from typing import Any, Mapping
 
-from . import expr, limits, units
+from . import expr, limits, overrides, units
 from .load import Document, json_path, load_file, load_text
 from .methods import METHODS, Checks, Head
 from .methods.base import dec, name_hints, reason_paths
@@ -245,12 +245,13 @@ class _PolicyBuilder:
     def build_indicator(self, x: dict[str, Any], path: Path, ids: dict[str, Path], ancestors: tuple[str, ...]) -> Indicator:
         head = Head(x["id"], x["name"], dec(x["points"]))
         common = dict(id=head.id, name=head.name, points=head.points, name_en=x.get("name_en", ""),
-                      confidence=x.get("confidence", "") or "provisional", basis=x.get("basis", ""),
+                      confidence=x.get("confidence", ""), basis=x.get("basis", ""),
                       criteria=x.get("criteria", ""), path=path, ancestors=ancestors)
         if head.id in ids:
             self.err("E305", path + ("id",), f"指标编号“{head.id}”重复（另一处在 {json_path(ids[head.id])}）。",
                      f"indicator id '{head.id}' is used twice")
         ids[head.id] = path
+        allowed = overrides.bounds(x, head.points, "children" not in x, path, self.err)
         if head.points.normalize().as_tuple().exponent < -2:   # type: ignore[operator]  # scores are kept to the cent
             self.err("E205", path + ("points",), f"指标 {head.id} 的分值 {expr.fmt(head.points)} 超过两位小数；分值最多保留两位小数。",
                      f"{head.id}: points {expr.fmt(head.points)} have more than two decimal places")
@@ -270,7 +271,7 @@ class _PolicyBuilder:
             self.err("E201", path, f"最下级指标 {head.id}“{head.name}”缺少计分方法 method。",
                      f"leaf indicator {head.id} has no method", at_key=False)
             return Group(children=(), **common)  # refused anyway
-        return self.build_leaf(head, x["method"], path + ("method",), common)
+        return self.build_leaf(head, x["method"], path + ("method",), {**common, "override": allowed})
 
     def build_leaf(self, head: Head, m: dict[str, Any], path: Path, common: dict[str, Any]) -> Leaf:
         method = METHODS[m["kind"]]

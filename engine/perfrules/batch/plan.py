@@ -28,6 +28,8 @@ class Outcome:
     tops: tuple = ()           # (id, name, points lost) for each 一级 indicator
     deductions: tuple = ()     # (id, name, points lost) for each leaf indicator that lost points
     reasons: str = ""
+    rules_score: str = ""      # the score the rules alone give (with overrides; "" without)
+    overrides: tuple = ()      # (id, name, the 认定 as one sentence) for each 认定
     row: dict | None = None    # report.json.to_dict(result) (only when the output is JSON Lines)
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault

@@ -26,6 +26,8 @@ class Summary:
         self.grades: Counter = Counter()
         self.grade_order: list[str] = []
         self.deductions: dict[str, list] = {}     # id -> [name, departments, total points]
+        self.judged: Counter = Counter()          # (id, name) -> departments whose score there is a 认定
+        self.judged_departments = 0
         self.failures: list[Outcome] = []
         self.warnings: list[str] = []
         self.started = time.monotonic()
@@ -47,6 +49,9 @@ class Summary:
         for g in o.grades:
             if g not in self.grade_order:
                 self.grade_order.append(g)
+        if o.overrides:
+            self.judged_departments += 1
+            self.judged.update((i, name) for i, name, _ in o.overrides)
         for i, name, points in o.deductions:
             entry = self.deductions.setdefault(i, [name, 0, Decimal(0)])
             entry[1] += 1
@@ -97,6 +102,7 @@ class Summary:
         if self.noted:
             out.append(f"有提示的部门 {self.noted:,} 个（金额换算了单位或与单位不相称，见其报告的“提示”）。" if zh else
                        f"Departments with notes: {self.noted:,} (amounts converted or implausible; see their reports' Notes).")
+        out += self._judged()
         if self.failures:
             out.append(f"未能评分的部门（{self.failed:,} 个）：" if zh else f"Departments that could not be evaluated ({self.failed:,}):")
             for o in self.failures:
@@ -106,6 +112,18 @@ class Summary:
         if output is not None:
             out.append(f"结果已写入 {output}（{rows:,} 行）。" if zh else f"Results written to {output} ({rows:,} rows).")
         return "\n".join(out) + "\n"
+
+    def _judged(self) -> list[str]:
+        """How many departments' scores hold a 认定, and on which indicators (most first)."""
+        if not self.judged_departments:
+            return []
+        zh, n = self.lang == "zh", sum(self.judged.values())
+        top = sorted(self.judged.items(), key=lambda kv: (-kv[1], kv[0][0]))[:10]
+        sep = "，" if zh else ", "
+        where = sep.join(f"{i} {shown(name)} {count:,}" for (i, name), count in top)
+        return [f"认定：{self.judged_departments:,} 个部门共 {n:,} 项（{where}），各行的“认定”列给出理由和按评分规则的得分。" if zh else
+                f"Overrides: {n:,} in {self.judged_departments:,} department(s) ({where}); each row's override columns "
+                "give the reasons and the score by the rules."]
 
     def _failure(self, o: Outcome) -> str:
         zh = self.lang == "zh"

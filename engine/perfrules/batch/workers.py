@@ -22,6 +22,7 @@ from .plan import Outcome
 from .. import service
 from ..facts import read_department
 from ..model import Policy
+from ..overrides import sentence
 from ..report.json import to_dict
 from ..report.present import money, name, reason_text
 
@@ -131,4 +132,12 @@ def _outcome(source: str, result: Result) -> Outcome:
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
+        rules_score=money(result.rules_total) if result.overridden else "",
+        overrides=_overrides(result, lang),
         row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings))
+
+
+def _overrides(result: Result, lang: str) -> tuple:
+    """(id, name, the 认定 sentence) for each leaf whose score is a 认定."""
+    return tuple((n.indicator.id, name(n.indicator, lang), sentence(n.override, n.rules_score, n.score, lang))
+                 for n in result.overridden if n.override is not None and n.rules_score is not None)

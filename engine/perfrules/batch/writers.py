@@ -4,7 +4,8 @@ The CSV and xlsx header (one column per 一级 indicator) comes from the first d
 policy; a department under another policy is matched by indicator id. A JSON Lines row is
 serialised here from the data a worker sent back (report.json.to_dict): workers return
 data, the format is the writer's business. Spreadsheet text never becomes a formula
-(CSV/formula injection).
+(CSV/formula injection). The last three columns say what a 认定 changed: how many, the score
+the rules alone give, and each 认定 with its reason.
 """
 from __future__ import annotations
 
@@ -33,9 +34,10 @@ class Writer:
     def header(self) -> list[str]:
         if self.lang == "zh":
             base = ["来源", "部门", "评分办法", "得分", "等级"]
-            return base + [f"{i} {n}扣分" for i, n in self.tops or ()] + ["扣分原因"]
+            return base + [f"{i} {n}扣分" for i, n in self.tops or ()] + ["扣分原因", "认定项数", "按评分规则得分", "认定"]
         base = ["source", "department", "policy", "score", "grade"]
-        return base + [f"{i} {n} (lost)" for i, n in self.tops or ()] + ["deduction reasons"]
+        return base + [f"{i} {n} (lost)" for i, n in self.tops or ()] + ["deduction reasons", "overrides",
+                                                                         "score by the rules", "override reasons"]
 
     def cells(self, o: Outcome) -> list:
         if self.tops is None:
@@ -45,7 +47,13 @@ class Writer:
         elif o.policy != self.policy:
             self.other_policies.add(o.policy)
         lost = {i: x for i, _, x in o.tops}
-        return [o.source, o.department, o.policy, o.score, o.grade] + [lost.get(i, "") for i, _ in self.tops] + [o.reasons]
+        return ([o.source, o.department, o.policy, o.score, o.grade] + [lost.get(i, "") for i, _ in self.tops]
+                + [o.reasons] + self.judged(o))
+
+    def judged(self, o: Outcome) -> list:
+        """The 认定 columns: how many, the score the rules alone give (its own score when none), and each 认定."""
+        sep = "；" if self.lang == "zh" else "; "
+        return [len(o.overrides), o.rules_score or o.score, sep.join(f"{i} {text}" for i, _, text in o.overrides)]
 
     def write(self, o: Outcome) -> None:
         raise NotImplementedError
@@ -125,7 +133,7 @@ class _XlsxWriter(Writer):
     def _begin(self) -> None:
         from openpyxl.utils import get_column_letter
         header = self.header()
-        widths = [40, 36, 22, 9, 8] + [14] * len(self.tops or ()) + [100]
+        widths = [40, 36, 22, 9, 8] + [14] * len(self.tops or ()) + [100, 9, 14, 100]
         for n, w in enumerate(widths[:len(header)], 1):
             self.ws.column_dimensions[get_column_letter(n)].width = w
         self.ws.freeze_panes = "C2"
@@ -135,12 +143,13 @@ class _XlsxWriter(Writer):
         from openpyxl.cell import WriteOnlyCell
         row = self.cells(o)
         assert self.tops is not None      # cells() took them from the first department
-        numbers = {3, *range(5, 5 + len(self.tops))}   # the score and the points lost per indicator
+        # the score, the points lost per indicator, the override count and the rules' score
+        numbers = {3, *range(5, 5 + len(self.tops)), 6 + len(self.tops), 7 + len(self.tops)}
         out = []
         for n, value in enumerate(row):
             if n in numbers and value != "":
                 cell = WriteOnlyCell(self.ws, value=Decimal(value))
-                cell.number_format = "0.00"
+                cell.number_format = "0" if n == 6 + len(self.tops) else "0.00"
             else:
                 cell = WriteOnlyCell(self.ws, value=value)
                 if isinstance(value, str):

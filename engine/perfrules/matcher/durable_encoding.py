@@ -3,6 +3,8 @@ department as small flat facts.
 
     {"t": "d", "id": "d", "f0": …, "f1": …}          the department: only the facts the shard's rules read
     {"t": "i", "id": "i3_0", "k": 3, "n": 0, "v": …}  one list record, for per_item leaf 3, its measure
+    {"t": "i", "id": "i4_0", "k": 4, "n": 0, "a": …, "b": …, "c": …}   one record of weighted leaf 4:
+                                                      the two fields compared and its choice field
 
 Each rule is one durable rule, except a deduction condition, which is one durable rule per
 alternative (limits.alternatives: `a or b` is two, each a plain conjunction), so durable never
@@ -24,7 +26,7 @@ from typing import Callable, Mapping
 
 from ..expr import MAX_ABS, Interval, quantize6
 from ..limits import MAX_ALTERNATIVES, Test, alternatives, count_alternatives
-from ..model import Compare, Department, EngineError, Holds, InInterval, ItemInInterval, Policy, Rule, When
+from ..model import Compare, Department, EngineError, Holds, InInterval, ItemCompare, ItemInInterval, Policy, Rule, When
 from .durable_shards import Part, pack
 
 SCALE = 10**6
@@ -44,6 +46,7 @@ class Shard:
     codes: Mapping[str, str]                    # fact key -> short field name in this shard's department fact
     item_leaves: tuple[tuple[int, str, str], ...]   # (k, list key, measure) of its item rules
     item_rules: frozenset[int]                  # rule indexes that match item facts
+    item_pairs: tuple[tuple[int, str, str, str, str | None], ...] = ()   # (k, list key, left, right, choice) of its ItemCompare rules
 
 
 @dataclass(frozen=True)
@@ -90,12 +93,13 @@ def compile_policy(policy: Policy) -> Compiled:
         leaves = {}
         for k in items:
             when = policy.rules[items[k].rule].when
-            assert isinstance(when, ItemInInterval)
-            leaves[k] = (k, when.items, when.measure)
+            if isinstance(when, ItemInInterval):
+                leaves[k] = (k, when.items, when.measure)
         shard_name = f"{name}_{i}"
         shards.append(Shard(shard_name, {shard_name: {p.name: {"all": [{"m": p.pattern}]} for p in group}},
                             {f: codes[f] for f in dict.fromkeys(f for p in group for f in p.fields)},
-                            tuple(sorted(leaves.values())), frozenset(p.rule for p in group if p.leaf is not None)))
+                            tuple(sorted(leaves.values())), frozenset(p.rule for p in group if p.leaf is not None),
+                            item_pairs(policy, group)))
     return Compiled(policy, name, tuple(shards))
 
 
@@ -104,6 +108,8 @@ def rule_parts(rule: Rule, leaf_no: Mapping[str, int], code: Callable[[str], str
     """The durable rules of one rule: one, or one per alternative of a condition (none when
     it can never hold)."""
     when = rule.when
+    if isinstance(when, ItemCompare):
+        return [pair_part(rule, when, leaf_no[rule.leaf])]
     if isinstance(when, ItemInInterval):
         k = leaf_no[rule.leaf]
         tests = flat([{"k": k}, *interval(when.interval, "v")])
@@ -123,6 +129,42 @@ def rule_parts(rule: Rule, leaf_no: Mapping[str, int], code: Callable[[str], str
         return out
     tests = flat(department_pattern(when, code))
     return [] if tests is None else [Part(f"r{rule.index}", rule.index, "d", tuple(tests), (_fact_of(when),))]
+
+
+# ---- records compared field to field (weighted) -----------------------------------------------
+
+_PAIR = {"<": "$lt", ">": "$gt"}
+
+
+def pair_part(rule: Rule, when: ItemCompare, k: int) -> Part:
+    """One durable rule over the item facts of leaf k: a == b's choice, then a OP b."""
+    tests: list[Pattern] = [{"k": k}]
+    if when.field is not None:
+        tests.append({"c": when.value})
+    tests.append({_PAIR[when.op]: {"a": {"$m": "b"}}})
+    return Part(f"r{rule.index}", rule.index, "i", tuple(tests), (), k)
+
+
+def item_pairs(policy: Policy, group: list[Part]) -> tuple[tuple[int, str, str, str, str | None], ...]:
+    """(k, list key, left, right, choice field) for each weighted leaf with a rule in the shard."""
+    out = {}
+    for p in group:
+        when = policy.rules[p.rule].when
+        if p.leaf is not None and isinstance(when, ItemCompare):
+            out[p.leaf] = (p.leaf, when.items, when.left, when.right, when.field)
+    return tuple(sorted(out.values(), key=lambda x: x[0]))
+
+
+def pair_facts(shard: Shard, dept: Department) -> list[dict[str, object]]:
+    """The item facts of the shard's weighted leaves: each record's two fields and its choice."""
+    out = []
+    for k, list_key, left, right, choice in shard.item_pairs:
+        for n, rec in enumerate(dept.items.get(list_key, ())):
+            fact = {"t": "i", "id": f"i{k}_{n}", "k": k, "n": n, "a": _encode(rec[left]), "b": _encode(rec[right])}
+            if choice is not None:
+                fact["c"] = _encode(rec[choice])
+            out.append(fact)
+    return out
 
 
 def _fact_of(when: When) -> str:
@@ -265,4 +307,4 @@ def department_facts(shard: Shard, dept: Department) -> tuple[dict[str, object],
             v = rec[measure]
             assert isinstance(v, Decimal)
             items.append({"t": "i", "id": f"i{k}_{n}", "k": k, "n": n, "v": int(v.scaleb(6))})
-    return fact, items
+    return fact, items + pair_facts(shard, dept)

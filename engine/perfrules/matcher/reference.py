@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 from .. import expr
 from ..methods.base import Firing
-from ..model import Compare, Department, Holds, InInterval, ItemInInterval, Policy, When
+from ..model import Compare, Department, Holds, InInterval, ItemCompare, ItemInInterval, Policy, When
 from .base import in_order
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -33,9 +33,19 @@ class ReferenceMatcher:
                     v = rec[rule.when.measure]
                     if isinstance(v, Decimal) and rule.when.interval.contains(v):
                         out.add((rule.index, n))
+            elif isinstance(rule.when, ItemCompare):
+                out.update((rule.index, n) for n, rec in enumerate(dept.items.get(rule.when.items, ()))
+                           if record_holds(rule.when, rec))
             elif holds(rule.when, dept.values):
                 out.add((rule.index, None))
         return in_order(out)
+
+
+def record_holds(when: ItemCompare, rec: Mapping[str, object]) -> bool:
+    """One field of a record against another, on the records whose choice field has the value."""
+    if when.field is not None and rec[when.field] != when.value:
+        return False
+    return _OPS[when.op](rec[when.left], rec[when.right])
 
 
 def holds(when: When, values: Mapping[str, object]) -> bool:

@@ -81,7 +81,7 @@ def dec(x: object) -> Decimal:
 
 
 _WHAT_EN = {"档次得分": "the band score", "扣分": "the deduction", "单项扣分": "the deduction per item",
-            "清单项扣分": "the checklist deduction", "每单位扣分": "the deduction per unit"}
+            "清单项扣分": "the checklist deduction", "每单位扣分": "the deduction per unit", "权重": "the weight"}
 
 
 def purpose_en(purpose: str) -> str:

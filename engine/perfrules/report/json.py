@@ -1,4 +1,5 @@
-"""The evaluate result as JSON (schemas/result.schema.json): scores as two-place decimal strings.
+"""The evaluate result as JSON (schemas/result.schema.json): scores as two-place decimal strings;
+with overrides, each leaf's `override` and the total the rules alone give (`rules_score`).
 
 `to_dict` is the one JSON shape of a Result: `perfrules evaluate -f json` writes it and a batch
 writes it per row (plus "source"), so the two can never drift apart.
@@ -22,18 +23,35 @@ def _node(node: IndicatorResult, lang: str) -> dict[str, object]:
         out["children"] = [_node(c, lang) for c in node.children]
     else:
         assert isinstance(ind, Leaf)          # a group has children (policy.schema.json: minItems 1)
-        out.update({"method": ind.method.kind, "confidence": ind.confidence, "basis": ind.basis,
-                    "reasons": node.reasons if lang == "zh" else node.reasons_en, "facts_used": plain(node.facts_used)})
+        out["method"] = ind.method.kind
+        if ind.confidence:                    # left out in the policy: nothing is claimed
+            out["confidence"] = ind.confidence
+        out.update({"basis": ind.basis, "reasons": node.reasons if lang == "zh" else node.reasons_en,
+                    "facts_used": plain(node.facts_used)})
+        if node.override is not None:
+            out["override"] = _override(node)
+    return out
+
+
+def _override(node: IndicatorResult) -> dict[str, object]:
+    """A leaf's 认定: the score it sets, the rules' score beside it, and why."""
+    o = node.override
+    assert o is not None and node.rules_score is not None
+    out: dict[str, object] = {"score": money(node.score), "rules_score": money(node.rules_score), "reason": o.reason}
+    if o.adjust is not None:
+        out["adjust"] = money(o.adjust)
+    out.update({k: v for k, v in (("by", o.by), ("document", o.document)) if v})
     return out
 
 
 def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
     p = result.policy
     by_id = p.indicator_index
-    return {
+    out = {
         "schema_version": 1,
         "policy": {"id": p.id, "title": title(p, lang), "version": p.version, "sha256": p.sha256},
         "department": result.department.name,
+        **({"project": result.department.project} if result.department.project else {}),
         "year": result.department.year if result.department.year is not None else p.year,
         "score": money(result.score),
         "max_score": money(result.max_score),
@@ -46,6 +64,11 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
             for d in result.deductions],
         "warnings": [n.as_dict(lang) for n in result.warnings],
     }
+    if result.overridden:       # the rules' score beside the official one, and each 认定
+        out["rules_score"] = money(result.rules_total)
+        out["overrides"] = [{"indicator": n.indicator.id, "name": name(n.indicator, lang), **_override(n)}
+                            for n in result.overridden]
+    return out
 
 
 def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:

@@ -87,23 +87,66 @@ def lpad(text: str, width: int) -> str:
 
 
 def conclusion(result: Result, lang: str = "zh") -> str:
-    """The 自评结论 paragraph, written the way the self-evaluation reports write it."""
+    """The 自评结论 paragraph, written the way the self-evaluation reports write it; a 认定
+    is said in it: the score the rules give, and each leaf the 认定 spared a deduction."""
     dept = result.department
-    who = shown(dept.short_name or dept.name)
+    who = shown(dept.project or dept.short_name or dept.name)
     year = shown(dept.year if dept.year is not None else result.policy.year)
     full, score = expr.fmt(result.policy.full_score), expr.fmt(result.score)
     ded = result.deductions
+    judged = result.overridden
     if lang == "en":
         head = f"{who}: {shown(result.policy.subject_en)} for {year}, full score {full}, self-assessed score {score}"
+        if judged:
+            head += f" ({expr.fmt(result.rules_total)} by the rules; {len(judged)} indicator score(s) set by override)"
         if not ded:
-            return head + ", with no deductions."
+            return head + ", with no deductions." + _spared(result, lang)
         parts = [f"({i}) {shown(reason_text(d, 'en'))}" for i, d in enumerate(ded, 1)]
-        return head + ". Points were deducted because: " + "; ".join(parts) + "."
+        return head + ". Points were deducted because: " + "; ".join(parts) + "." + _spared(result, lang)
     head = f"{who}{year}年度{shown(result.policy.subject)}总分{full}分，自评得分为{score}分"
+    if judged:
+        head += f"（按评分规则计算为{expr.fmt(result.rules_total)}分，其中{len(judged)}项指标的得分经认定）"
     if not ded:
-        return head + "，无扣分。"
+        return head + "，无扣分。" + _spared(result, lang)
     parts = [f"第{ordinal(i)}，{shown(reason_text(d, 'zh'))}" for i, d in enumerate(ded, 1)]
-    return head + "，扣分原因主要是：" + "；".join(parts) + "。"
+    return head + "，扣分原因主要是：" + "；".join(parts) + "。" + _spared(result, lang)
+
+
+def _spared(result: Result, lang: str) -> str:
+    """The leaves a 认定 brought to no deduction (the others say theirs among the deductions)."""
+    spared = [n for n in result.overridden if n.deduction == 0]
+    if not spared:
+        return ""
+    if lang == "en":
+        return " Not deducted by override: " + "; ".join(
+            f"{shown(n.indicator.id)} {shown(name(n.indicator, lang))} ({shown(reason_text(n, lang))})" for n in spared) + "."
+    return "经认定不扣分的指标：" + "；".join(
+        f"{shown(n.indicator.id)}{shown(n.indicator.name)}（{shown(reason_text(n, lang))}）" for n in spared) + "。"
+
+
+def judged_line(result: Result, lang: str) -> str:
+    """One line under a report's total when a 认定 changed it ('' otherwise)."""
+    judged = result.overridden
+    if not judged:
+        return ""
+    ids = "、".join(shown(n.indicator.id) for n in judged)
+    if lang == "en":
+        return (f"By the rules alone: {money(result.rules_total)}; {len(judged)} override(s) ({ids.replace('、', ', ')}) "
+                f"give {money(result.score)}.")
+    return f"按评分规则计算：{money(result.rules_total)} 分；认定 {len(judged)} 项（{ids}），认定后 {money(result.score)} 分。"
+
+
+def unit_line(result: Result, lang: str) -> str:
+    """Who was evaluated: the department, or the project and the department that runs it."""
+    dept = result.department
+    year = shown(dept.year if dept.year is not None else result.policy.year)
+    if lang == "en":
+        if dept.project:
+            return f"Project: {shown(dept.project)}   Unit: {shown(dept.name)}   Year: {year}"
+        return f"Department: {shown(dept.name)}   Year: {year}"
+    if dept.project:
+        return f"项目：{shown(dept.project)}　单位：{shown(dept.name)}　年度：{year}"
+    return f"部门：{shown(dept.name)}　年度：{year}"
 
 
 def encode(text: str) -> bytes:

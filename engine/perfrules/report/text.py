@@ -1,5 +1,7 @@
 """The evaluate result as text (the default): a table by indicator, the total and grade, then a
-自评结论 paragraph written the way the self-evaluation reports write it.
+自评结论 paragraph written the way the self-evaluation reports write it; a 认定 is marked on its
+row with its reason, and the score the rules alone give is shown under the total. With
+--verbose, each indicator's basis (评分依据) follows.
 
 Columns are padded by terminal cells, not characters, so the Chinese names line up.
 """
@@ -9,37 +11,63 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
 from ..problems import cell_width
-from .present import CONFIDENCE, conclusion, dump_results, lpad, money, name, notes, pad, policy_ref, shown, title
+from .present import (CONFIDENCE, conclusion, dump_results, judged_line, lpad, money, name, notes, pad, policy_ref,
+                      shown, title, unit_line)
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
 
 
 def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
-    dump_results(stream, [render_text(r, lang) for r in results])
+    dump_results(stream, [render_text(r, lang, verbose) for r in results])
 
 
 Row = tuple[str, str, str, str, str, str]      # id, name, points, score, lost, confidence
 
 
-def render_text(result: Result, lang: str = "zh") -> str:
-    p, dept = result.policy, result.department
-    year = dept.year if dept.year is not None else p.year
+def render_text(result: Result, lang: str = "zh", verbose: bool = False) -> str:
+    p = result.policy
     if lang == "zh":
-        lines = [f"评分办法：{shown(title(p, lang))}（{shown(policy_ref(p, lang))}，版本 {shown(p.version)}）", f"部门：{shown(dept.name)}　年度：{shown(year)}", ""]
+        lines = [f"评分办法：{shown(title(p, lang))}（{shown(policy_ref(p, lang))}，版本 {shown(p.version)}）", unit_line(result, lang), ""]
     else:
         lines = [f"Policy: {shown(title(p, lang))} ({shown(policy_ref(p, lang))}, version {shown(p.version)})",
-                 f"Department: {shown(dept.name)}   Year: {shown(year)}", ""]
+                 unit_line(result, lang), ""]
     lines += _table(result, lang)
     lines.append("")
     lines += _summary(result, lang)
     lines += _notes(result, lang)
+    if verbose:
+        lines += _bases(result, lang)
     return "\n".join(lines) + "\n"
 
 
 def _notes(result: Result, lang: str) -> list[str]:
     found = notes(result, lang)
     return ["", "提示：" if lang == "zh" else "Notes:", *("  " + n for n in found)] if found else []
+
+
+def _bases(result: Result, lang: str) -> list[str]:
+    """Each indicator's basis (评分依据), with --verbose."""
+    conf = CONFIDENCE[lang]
+    found = [ind for ind in result.policy.indicator_index.values() if ind.basis]
+    order = {ind.id: i for i, ind in enumerate(_walk(result.policy.indicators))}
+    found.sort(key=lambda ind: order[ind.id])
+    if not found:
+        return []
+    lines = ["", "评分依据：" if lang == "zh" else "Basis:"]
+    for ind in found:
+        level = f"（{conf[ind.confidence]}）" if lang == "zh" and ind.confidence else \
+            (f" ({conf[ind.confidence]})" if ind.confidence else "")
+        lines.append(f"  {shown(ind.id)} {shown(name(ind, lang))}{level}{'：' if lang == 'zh' else ': '}{shown(ind.basis)}")
+    return lines
+
+
+def _walk(indicators) -> list:
+    out = []
+    for ind in indicators:
+        out.append(ind)
+        out += _walk(ind.children)
+    return out
 
 
 def _rows(result: Result, lang: str) -> list[Row]:
@@ -49,11 +77,12 @@ def _rows(result: Result, lang: str) -> list[Row]:
 
     def add(node: IndicatorResult, depth: int):
         ind = node.indicator
-        rows.append((shown(ind.id), "  " * depth + shown(name(ind, lang)), money(ind.points), money(node.score),
+        mark = ("　[认定]" if lang == "zh" else " [override]") if node.override is not None else ""
+        rows.append((shown(ind.id), "  " * depth + shown(name(ind, lang)) + mark, money(ind.points), money(node.score),
                      money(node.deduction) if node.deduction else "-", "" if node.children else conf.get(ind.confidence, "")))
         for c in node.children:
             add(c, depth + 1)
-        if not node.children and node.deduction:
+        if not node.children and (node.deduction or node.override is not None):
             for r in (node.reasons if lang == "zh" else node.reasons_en):
                 rows.append(("", "  " * depth + "  └ " + shown(r), "", "", "", ""))
 
@@ -90,6 +119,8 @@ def _summary(result: Result, lang: str) -> list[str]:
     else:
         lines = [f"Score: {score} of {full}   Grade: {shown(result.grade('en'))}", f"{n} deduction(s), {lost} points in all.", "",
                  "Conclusion:"]
+    if result.overridden:
+        lines.insert(2, judged_line(result, lang))
     lines.append(conclusion(result, lang))
     if any(leaf.indicator.confidence == "provisional" for leaf in result.leaves()):
         lines.append("")
