@@ -60,3 +60,15 @@ def test_a_rejected_fact_in_a_case_is_located_in_the_cases_file(tmp_path):
     (result,) = run_file(cases).results
     assert not result.ok
     assert f"{cases}:6:14 [E402]" in result.diffs[0].message and f"{cases}:6:14 [E402]" in result.diffs[0].message_en
+
+
+def test_test_without_a_path_says_what_it_ran():
+    from perfrules import resources
+    result = CliRunner().invoke(app, ["test"])
+    first = result.stdout.splitlines()[0]
+    assert first == f"未指定用例文件：运行随附评分办法的全部测试用例（{resources.rules_dir()}，共 {len(CASE_FILES)} 个文件）。"
+    english = CliRunner().invoke(app, ["test", "--lang", "en", "-f", "json"])
+    import json
+    assert json.loads(english.stdout)["searched"] == str(resources.rules_dir())
+    named = CliRunner().invoke(app, ["test", str(CASE_FILES[0])])
+    assert not named.stdout.startswith("未指定")

@@ -98,6 +98,7 @@ class Suite:
     """Every case file run: the reports of those that ran, the problems of those that could not."""
     reports: list[FileReport]
     errors: list[Problem]                # of the case files that could not run
+    searched: str = ""                   # the folder searched when no path was given (the shipped rules)
 
     @property
     def passed(self) -> int:
@@ -180,16 +181,17 @@ def run_file(path) -> FileReport:
     return FileReport(cf, results, policy)
 
 
-def run_all(files, verbose: bool = False) -> Suite:
+def run_all(files, verbose: bool = False, searched: str = "") -> Suite:
     """Run every case file; one that cannot run adds its problems (the first only, unless
-    verbose) instead of stopping the others."""
+    verbose) instead of stopping the others. `searched`: the folder the files came from when
+    the user named none, so that the report can say what it ran."""
     reports, errors = [], []
     for f in files:
         try:
             reports.append(run_file(f))
         except InputError as exc:
             errors.extend(exc.problems if verbose else exc.problems[:1])
-    return Suite(reports, errors)
+    return Suite(reports, errors, searched)
 
 
 def _num(x) -> Decimal:

@@ -196,7 +196,8 @@ def _tested(paths: list[Path] | None, fmt: str, lang: str, verbose: bool) -> tup
     from . import resources
     from .cases import find_case_files, run_all
     from .report import to_bytes
-    suite = run_all(find_case_files(paths or [resources.rules_dir()]), verbose)
+    searched = "" if paths else str(resources.rules_dir())
+    suite = run_all(find_case_files(paths or [resources.rules_dir()]), verbose, searched)
     code = 2 if suite.errors else 1 if suite.passed < suite.total or not suite.reports else 0
     return to_bytes("cases", fmt, suite, lang, verbose=verbose), code
 

@@ -38,6 +38,10 @@ def _file_lines(rep: FileReport, lang: str) -> list[str]:
 
 def write_text(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
     lines = []
+    if suite.searched:      # no path given: say what was run
+        lines += [f"未指定用例文件：运行随附评分办法的全部测试用例（{suite.searched}，共 {len(suite.reports)} 个文件）。" if lang == "zh"
+                  else f"No case file given: running every shipped policy's test cases ({suite.searched}, "
+                       f"{len(suite.reports)} file(s)).", ""]
     for rep in suite.reports:
         lines += _file_lines(rep, lang)
         lines.append("")
@@ -48,7 +52,7 @@ def write_text(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: boo
 
 def write_json(suite: Suite, stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
     dump_json(stream, {
-        "passed": suite.passed, "total": suite.total,
+        "passed": suite.passed, "total": suite.total, **({"searched": suite.searched} if suite.searched else {}),
         "files": [{"file": str(r.cases.file), "policy": r.policy.id,
                    "cases": [{"name": c.case.name, "ok": c.ok, "diffs": [d.text(lang) for d in c.diffs]} for c in r.results],
                    "rules": len(r.policy.rules), "uncovered": [describe(r.policy, x, lang) for x in r.uncovered()]}
