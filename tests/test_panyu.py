@@ -111,7 +111,7 @@ def test_result_in_process():
     for d in result.deductions:
         assert d.reasons == [SEED_REASONS[d.indicator.id]]
     assert sum((leaf.score for leaf in result.leaves()), Decimal(0)) == Decimal("96.88")
-    assert result.department.values["预算资金支出率"] == Decimal("0.988269")
+    assert result.department.values["预算资金支出率"] == Decimal("682.37") / Decimal("690.47")      # exact, never rounded to six places
     # the department's own claim in the fact file agrees
     claimed = result.department.claimed
     assert Decimal(str(claimed["score"])) == result.score

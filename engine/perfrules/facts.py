@@ -1,8 +1,9 @@
 """Read a department's fact document against the facts its policy declares.
 
 Each value is read by its fact type (values.py); derived facts are computed here, in
-Decimal, and every number is held to six decimal places so that every matcher and the
-scorer see the same value. All problems in a document are collected and raised together.
+Decimal (decimal's 28-digit context). Numbers are kept exact, never rounded, so that every
+matcher and the scorer compare the same value. All problems in a document are collected and
+raised together.
 """
 from __future__ import annotations
 
@@ -216,7 +217,6 @@ class _Reader:
                 if abs(value) >= expr.MAX_ABS:
                     self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
                     raise _Failed
-                value = expr.quantize6(value)
                 # a declared min/max binds derived facts too: bands are checked for gaps from min
                 if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
                     first = next((n for n in f.formula.names if n in given), None)

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .formula_text import SYMBOLS as _SYMBOLS
+from .formula_text import SYMBOLS as _SYMBOLS, shift
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def number_text(text: str) -> Decimal:
     if not _NUMBER.match(t):
         raise ValueError(text)
     if t.endswith("%"):
-        return Decimal(t[:-1]) / 100
+        return shift(Decimal(t[:-1]), -2)
     return Decimal(t)
 
 

@@ -21,7 +21,7 @@ Coerced = tuple[object, "Problem3 | None"]
 
 _TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
 _FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
-_MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "亿元": Decimal(10000), "千元": Decimal("0.1")}
+_MONEY_UNITS = {"万元": 0, "元": -4, "亿元": 4, "千元": -1}    # powers of ten to 万元, shifted exactly
 _NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
 
 
@@ -49,7 +49,6 @@ def _coerce_number(decl: FactDecl, raw):
         return None, problem
     if not value.is_finite() or abs(value) >= expr.MAX_ABS:
         return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
-    value = expr.quantize6(value)
     if t == "count" and value != value.to_integral_value():
         return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
     if decl.min is not None and value < decl.min:
@@ -137,11 +136,11 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return None, (f"无法识别的数字 {show_value(raw)}。", f"not a number: {show_value(raw, True)}", "E402")
     unit = m.group(2) or ""
     if unit == "%":
-        return value / 100, None
+        return expr.shift(value, -2), None
     if unit in _MONEY_UNITS:
         if decl.type != "money":
             return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
-        return value * _MONEY_UNITS[unit], None
+        return expr.shift(value, _MONEY_UNITS[unit]), None
     if unit:
         if decl.type in ("number", "count"):
             return value, None   # 185人次, 3项: a counting word after the number
