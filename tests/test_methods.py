@@ -196,7 +196,7 @@ def test_bands_edges(bands, gap, expected):
 def test_bands_reason_names_the_band(bands):
     result, leaf = run(bands, "差距: 10%")
     assert leaf.score == 8 and leaf.deduction == 2
-    assert leaf.reasons == ["差距10.00%，属(0, 10%]档，扣2分"]
+    assert leaf.reasons == ["差距10.00%，属0（不含）至10%（含）档，扣2分"]     # the band "(0, 10%]" in prose
     assert [d.indicator.id for d in result.deductions] == ["A"]
 
 
@@ -557,8 +557,8 @@ def test_checklist_missing_items(checklist):
 def test_checklist_cap(checklist):
     result, leaf = run(checklist, "有甲: false\n有乙: false\n有丙: false")   # 3.5 > 3
     assert result.score == 0 and leaf.deduction == 3
-    assert leaf.reasons[0] == "未制定甲制度、乙制度和丙制度，缺3项，扣3分"
-    assert "扣完为止" in leaf.reasons[1]
+    assert leaf.reasons == ["未制定甲制度、乙制度和丙制度，缺3项，扣3.5分",       # what the items deduct,
+                            "甲指标各项扣分合计3.5分，超过本项分值3分，扣完为止，实扣3分"]   # and what is given
 
 
 # ---- tiered --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, cast
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 from . import formula_text
-from .intervals import Interval, fmt, gaps, interval, number_text, overlaps, shift  # re-exported: expr is the language's one name
+from .intervals import Interval, fmt, gaps, interval, number_text, overlaps, prose, shift  # re-exported: expr is the language's one name
 
 # Facts are kept exact (every matcher and the scorer compare the same value) and below
 # MAX_ABS in size.

@@ -234,7 +234,7 @@ def department_facts(shard: Shard, dept: Department) -> tuple[dict[str, object],
     fact: dict[str, object] = {"t": "d", "id": "d"}
     for key, c in shard.codes.items():
         fact[c] = text(dept.values[key])
-    items = []
+    items: list[dict[str, object]] = []
     for k, list_key, measure in shard.item_leaves:
         for n, rec in enumerate(dept.items.get(list_key, ())):
             v = rec[measure]
