@@ -111,3 +111,60 @@ def test_a_capped_deduction_states_what_was_due_and_what_was_given():
 def test_units_counted_are_never_shown_as_zero():
     result, leaf = run(per_unit(deduct=10, points=10), "值: 1.0006")      # 0.0006 units × 10 = 0.006: 9.994 -> 9.99
     assert leaf.deduction == D("0.01") and leaf.reasons == ["超出0.0006个单位，扣0.01分"]
+
+
+# ---- proportional above full_at: the policy chooses, the report states it --------------------
+
+ABOVE = """
+kind: proportional
+rate: 执行率
+reason: 执行率{执行率:%}，扣{扣分}分
+"""
+DEVIATION = ABOVE + """above:
+  unit: 1%
+  deduct: 0.5
+  from: 110%
+  reason: 执行率{执行率:%}，超过110%，偏离{超出}个百分点，扣{扣分}分
+  reason_en: "rate {执行率:%}, {超出} point(s) beyond 110%, -{扣分}"
+"""
+RATE = "- {key: 执行率, type: percent, required: true}"
+
+
+@pytest.mark.parametrize("value, note", [
+    ("102.59%", "执行率102.59%，按100%计"),
+    ("100.0000001%", "执行率100.0000001%，按100%计"),     # never "100.00%，按100%计"
+])
+def test_above_full_at_is_capped_by_default_and_says_so(value, note):
+    for method in (ABOVE, ABOVE + "above: cap\n"):
+        result, leaf = run(policy(RATE, method), f"执行率: {value}")
+        assert result.score == 10 and leaf.reasons == [] and leaf.note_texts("zh") == [note]
+    _, leaf = run(policy(RATE, ABOVE), "执行率: 100%")          # at full_at: nothing to state
+    assert leaf.note_texts("zh") == []
+
+
+@pytest.mark.parametrize("value, score, reasons", [
+    ("105%", "10", []),                                       # above full_at, not beyond from: counted as 100%
+    ("110%", "10", []),
+    ("115%", "7.5", ["执行率115.00%，超过110%，偏离5个百分点，扣2.5分"]),
+    ("150%", "0", ["执行率150.00%，超过110%，偏离40个百分点，扣20分",
+                   "甲指标各项扣分合计20分，超过本项分值10分，扣完为止，实扣10分"]),
+])
+def test_above_with_a_deviation_penalty(value, score, reasons):
+    result, leaf = run(policy(RATE, DEVIATION), f"执行率: {value}")
+    assert result.score == D(score) and leaf.reasons == reasons
+    assert leaf.note_texts("zh") == [f"执行率{value[:-1]}.00%，按100%计"]
+
+
+@pytest.mark.parametrize("change, code", [
+    (("from: 110%", "from: 90%"), "E204"),          # a penalty cannot start below full_at
+    (("unit: 1%", "unit: 0"), "E204"),
+    (("deduct: 0.5", "deduct: 11"), "E303"),        # more than the indicator's points per unit
+    (("deduct: 0.5", "deduct: 0.5\n  units: round"), "E204"),
+    (("deduct: 0.5", "deduct: 0.5\n  color: red"), "E203"),
+    (("  reason: 执行率", "  note: 执行率"), "E203"),
+])
+def test_a_deviation_penalty_is_validated(change, code):
+    from perfrules.problems import InputError
+    with pytest.raises(InputError) as exc:
+        policy(RATE, DEVIATION.replace(*change))
+    assert code in [p.code for p in exc.value.problems]

@@ -31,6 +31,10 @@ class IndicatorResult:
     fills: list[tuple[str, str, dict[str, object]]] = field(default_factory=list, repr=False)
     capped: bool = False
     due: Decimal = ZERO          # what the rules that fired deduct before 扣完为止 (shown when capped)
+    notes: list[tuple[str, str]] = field(default_factory=list)   # (zh, en) statements: 执行率102.59%，按100%计
+
+    def note_texts(self, lang: str) -> list[str]:
+        return [zh if lang == "zh" else en for zh, en in self.notes]
 
     @cached_property
     def reasons(self) -> list[str]:
@@ -155,7 +159,7 @@ def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Depart
     lost = leaf.points2 - got
     used = {k: values[k] for k in leaf.facts_used if k in values}
     used.update(raw.used)
-    result = IndicatorResult(leaf, got, lost, facts_used=used, fired=[i for i, _ in fired])
+    result = IndicatorResult(leaf, got, lost, facts_used=used, fired=[i for i, _ in fired], notes=raw.notes)
     if lost > 0:
         edges = decision_edges(policy).get(leaf.id, {})
         # {扣分}: the points lost, or where 扣完为止 capped them what the rules deducted (7.5 for

@@ -6,13 +6,12 @@ never shown as 0 when it is not.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Mapping, Sequence
 
 from ..model import Compare, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import Built, Checks, Firing, Head, Scored, count_units, dec
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,7 @@ class PerUnit:
         value = values[p.value]
         assert isinstance(value, Decimal)
         excess = max((value - p.limit) if p.direction == "above" else (p.limit - value), Decimal(0))
-        units = excess / p.unit
-        if p.units == "ceil":
-            units = Decimal(math.ceil(units))
-        elif p.units == "floor":
-            units = Decimal(math.floor(units))
+        units = count_units(excess / p.unit, p.units)
         out = Scored(deduction=units * p.deduct)
         if out.deduction > 0:
             out.fills.append((leaf.reason, leaf.reason_en, {"超出": units, "_edges": {"超出": (Decimal(0),)}}))
