@@ -48,7 +48,7 @@ def read_department(doc: Document, policy: Policy) -> Department:
     code = d.get("code")
     return Department(file=doc.file, name=d["department"], values=values, items=items,
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
-                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"))
+                      year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"), written=reader.given)
 
 
 def _formula_text(decl: FactDecl) -> str:
@@ -88,6 +88,7 @@ class _Reader:
     def __init__(self, doc: Document, policy: Policy):
         self.doc, self.policy = doc, policy
         self.problems: list[Problem] = []
+        self.given: dict = {}       # the facts as written, under their keys (shown on reports)
 
     def err(self, code: str, path: Path, zh: str, en: str = "", hint: str = "", at_key: bool = False,
             hint_en: str = "") -> None:
@@ -97,7 +98,7 @@ class _Reader:
         decls = self.policy.facts
         values, items = {}, {}
         base = ("facts",)
-        given = self.by_formula_name(given, base)
+        given = self.given = self.by_formula_name(given, base)
         for key in given:
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",

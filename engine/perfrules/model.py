@@ -293,3 +293,4 @@ class Department:
     year: int | None = None
     policy_ref: str | None = None
     claimed: Mapping[str, object] | None = None
+    written: Mapping[str, object] = field(default_factory=dict)   # top-level facts as the file wrote them

@@ -89,10 +89,8 @@ class PerItem:
             out.fills.append((r.reason, r.reason_en, {"扣分": amount, "项目": names, "个数": len(ns),
                                                       "区间": expr.prose(r.interval),
                                                       "_en": {"项目": names_en, "区间": expr.prose(r.interval, "en")}}))
-        out.used[p.items] = [
-            {**({p.item_label: records[n][p.item_label]} if p.item_label else {"序号": n + 1}),
-             p.measure: records[n][p.measure]}
-            for _, n in fired if n is not None]
+        # the records that deducted, each whole (its inputs beside the measure derived from them)
+        out.used[p.items] = [{**({} if p.item_label else {"序号": n + 1}), **records[n]} for _, n in fired if n is not None]
         return out
 
     def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:
