@@ -132,6 +132,8 @@ def expected(lay, bands, pol, x: Decimal, y: Decimal, records: list[Decimal]) ->
         out |= {(rules["L4"][i], n) for i, b in enumerate(bands) if contains(b, m)}
     if x < lay["full_at"]:
         out.add((rules["L5"][0], None))
+    if x > lay["full_at"]:                     # above full_at: counted as full_at, and stated
+        out.add((rules["L5"][1], None))
     return out
 
 
