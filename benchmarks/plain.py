@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 ZERO, ONE = Decimal(0), Decimal(1)
-CENT, MICRO = Decimal("0.01"), Decimal("0.000001")
+CENT = Decimal("0.01")
 _UNITS = {"万元": ONE, "亿元": Decimal(10000), "千元": Decimal("0.1"), "元": Decimal("0.0001")}
 
 
@@ -32,14 +32,10 @@ def r2(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def r6(x: Decimal) -> Decimal:
-    return x.quantize(MICRO, rounding=ROUND_HALF_UP)
-
-
 def gap(rec: dict) -> Decimal:
     target, actual = number(rec["目标值"]), number(rec["实际值"])
     short = (target - actual) if rec.get("方向", "正向") == "正向" else (actual - target)
-    return r6(max(ZERO, short / target))
+    return max(ZERO, short / target)          # exact, as perfrules keeps facts
 
 
 def _checklist(facts: dict, items) -> Decimal:
@@ -49,7 +45,7 @@ def _checklist(facts: dict, items) -> Decimal:
 def score(record: dict) -> Decimal:
     f = record["facts"]
     # YS-01 (10): proportional to the spending rate, full at 100%
-    rate = r6(number(f["实际支出数"]) / number(f["全年预算数"]))
+    rate = number(f["实际支出数"]) / number(f["全年预算数"])
     total = r2(10 * min(max(rate, ZERO), ONE))
     # LZ-01 (40): per indicator short of its target: <=10% 0.5, <=20% 1, more 2; capped
     lz01 = ZERO

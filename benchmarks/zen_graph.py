@@ -1,6 +1,6 @@
 """The Panyu 2023 policy as a GoRules zen-engine decision graph (JDM), built here in Python.
 
-    input -> derive (expression node: spending rate, each indicator's gap, to 6 places)
+    input -> derive (expression node: spending rate, each indicator's gap, unrounded as in perfrules)
           -> deductions (decision table, hit policy "collect": one row per rule that can
              deduct; its output is the leaf indicator and the points it takes)
           -> score (expression node: per leaf, the sum of its deductions capped at the
@@ -66,10 +66,10 @@ def _node(id_: str, type_: str, name: str, x: int, content: dict | None = None) 
 
 def jdm() -> dict:
     derive = {"passThrough": True, "expressions": [
-        {"id": "rate", "key": "rate", "value": "round(spent / budget, 6)"},
+        {"id": "rate", "key": "rate", "value": "spent / budget"},
         {"id": "gaps", "key": "gaps",
-         "value": "map(indicators, round(#.up ? max([0, (#.target - #.actual) / #.target])"
-                  " : max([0, (#.actual - #.target) / #.target]), 6))"},
+         "value": "map(indicators, #.up ? max([0, (#.target - #.actual) / #.target])"
+                  " : max([0, (#.actual - #.target) / #.target]))"},
     ]}
     table = {"hitPolicy": "collect", "passThrough": True, "outputPath": "deductions",
              "inputs": [{"id": "when", "name": "Condition", "field": ""}],

@@ -42,6 +42,16 @@ def _represent_decimal(dumper, value):
 _Dumper.add_representer(Decimal, _represent_decimal)
 
 
+def _represent_str(dumper, value):
+    """A text such as 08 or 1_0 that a plain scalar would make an ambiguous number (E108) is quoted."""
+    from perfrules.load import _AMBIGUOUS_NUMBER
+    style = "'" if _AMBIGUOUS_NUMBER.match(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump(data) -> str:
     """Generated policies and facts as YAML text, Decimals written exactly (property and fuzz tests)."""
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)

@@ -1,6 +1,7 @@
 """Each durable_rules pitfall measured in ../shared/tech/durable-and-peers.md, designed around
 and checked here. The engine is driven only through perfrules' own modules."""
 import json
+import re
 import threading
 
 import pytest
@@ -40,33 +41,59 @@ def test_every_pattern_tests_a_fact_kind_first(path):
         assert pattern["$and"][0] in ({"t": "d"}, {"t": "i"})
 
 
+def _scalars(x):
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from _scalars(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _scalars(v)
+    else:
+        yield x
+
+
+ORDER_TEXT = re.compile(r"1|2[np][a-z]\d+|0[np][a-z]\d+~")      # matcher/order.py: zero, positive, negative
+
+
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
-def test_no_division_and_no_floats_reach_the_c_core(path):
-    """Integer $div by zero kills the process; exponent-form floats are rejected (error 204)."""
+def test_numbers_reach_the_c_core_only_as_order_preserving_text(path):
+    """Integer $div by zero kills the process; exponent-form floats are rejected (error 204);
+    C doubles hold 0.8999999999999999999 as 0.9. So no arithmetic and no JSON number at all:
+    every value in every rule is text, and a number fact is compared with order-preserving text."""
     compiled = compile_policy(load_policy(path))
     rulesets = [shard.ruleset for shard in compiled.shards]
     text = json.dumps(rulesets)
-    assert "$div" not in text
+    assert not any(op in text for op in ("$div", "$add", "$sub", "$mul"))
+    values = list(_scalars(rulesets))
+    assert values and all(type(v) is str for v in values), [v for v in values if type(v) is not str][:5]
+    numeric = {k for k, f in compiled.policy.facts.items() if f.expr_type == "number"}
+    compared = 0
+    for shard in compiled.shards:
+        number_codes = {c for k, c in shard.codes.items() if k in numeric} | {"v"}
+        for rules in shard.ruleset.values():
+            for rule in rules.values():
+                for test in rule["all"][0]["m"]["$and"][1:]:
+                    (key, inner), = test.items()
+                    field, value = next(iter(inner.items())) if key.startswith("$") else (key, inner)
+                    if field in number_codes and not isinstance(value, dict):     # a $m compares two facts
+                        assert ORDER_TEXT.fullmatch(value), (field, value)
+                        compared += 1
+    assert compared
 
-    def numbers(x):
-        if isinstance(x, dict):
-            for v in x.values():
-                yield from numbers(v)
-        elif isinstance(x, list):
-            for v in x:
-                yield from numbers(v)
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
-            yield x
-    assert all(isinstance(n, int) for n in numbers(rulesets))
 
-
-def test_department_facts_are_small_flat_integers_and_text(panyu):
+def test_department_facts_are_small_flat_text(panyu):
+    """No number reaches durable as a JSON number: the rate 682.37 ÷ 690.47 goes in exact, as
+    the order-preserving text of all its 28 digits, never rounded to a double or to millionths."""
+    from perfrules.matcher.order import encode
     compiled, dept = panyu
     assert len(compiled.shards) == 1          # an ordinary policy: one ruleset, one session per department
     fact, items = department_facts(compiled.shards[0], dept)
     for f in [fact] + items:
-        assert all(isinstance(v, (int, str)) and not isinstance(v, float) for v in f.values())
+        assert all(type(v) is str for v in f.values()), f
         assert len(f) < 250          # durable refuses facts with more than ~253 properties (error 302)
+    rate = dept.values["预算资金支出率"]
+    assert len(rate.as_tuple().digits) == 28 and fact[compiled.shards[0].codes["预算资金支出率"]] == encode(rate)
+    assert [it["v"] for it in items if it["n"] == "4"] == [encode(dept.items["绩效指标"][4]["差距率"])]
 
 
 def test_a_department_with_nothing_to_deduct_gets_full_marks(panyu):

@@ -91,13 +91,13 @@ def proportional():
 
 
 def test_proportional_panyu_numbers(proportional):
-    # 682.37 / 690.47 = 0.98826886… -> 0.988269 (six places); 10 × 0.988269 = 9.88269 -> 9.88
+    # 682.37 / 690.47 = 0.98826886… (kept exact); 10 × 0.98826886… = 9.8826886… -> 9.88
     result, leaf = run(proportional, "预算数: 690.47万元\n支出数: 682.37万元")
     assert result.score == D("9.88")
     assert leaf.deduction == D("0.12")
     assert leaf.reasons == ["支出率98.83%，扣分0.12分"]
     assert leaf.reasons_en == ["spending rate 98.83%, -0.12"]
-    assert result.department.values["支出率"] == D("0.988269")
+    assert result.department.values["支出率"] == D("682.37") / D("690.47")
 
 
 @pytest.mark.parametrize("spent, expected", [
@@ -195,7 +195,7 @@ def test_bands_edges(bands, gap, expected):
 def test_bands_reason_names_the_band(bands):
     result, leaf = run(bands, "差距: 10%")
     assert leaf.score == 8 and leaf.deduction == 2
-    assert leaf.reasons == ["差距10.00%，属(0, 10%]档，扣2分"]
+    assert leaf.reasons == ["差距10.00%，属0（不含）至10%（含）档，扣2分"]     # the band "(0, 10%]" in prose
     assert [d.indicator.id for d in result.deductions] == ["A"]
 
 
@@ -556,8 +556,8 @@ def test_checklist_missing_items(checklist):
 def test_checklist_cap(checklist):
     result, leaf = run(checklist, "有甲: false\n有乙: false\n有丙: false")   # 3.5 > 3
     assert result.score == 0 and leaf.deduction == 3
-    assert leaf.reasons[0] == "未制定甲制度、乙制度和丙制度，缺3项，扣3分"
-    assert "扣完为止" in leaf.reasons[1]
+    assert leaf.reasons == ["未制定甲制度、乙制度和丙制度，缺3项，扣3.5分",       # what the items deduct,
+                            "甲指标各项扣分合计3.5分，超过本项分值3分，扣完为止，实扣3分"]   # and what is given
 
 
 # ---- tiered --------------------------------------------------------------------------------
@@ -802,7 +802,7 @@ def test_derived_facts_in_dependency_order_round_and_if():
     """, "kind: deductions\nrules:\n  - {when: '三 > 10', deduct: 1, reason: r}")
     result, _ = run(pol, "一: 1")
     v = result.department.values
-    assert v["二"] == D("0.333333")          # held to six places
+    assert v["二"] == D(1) / 3               # exact to decimal's 28 digits, not rounded to six places
     assert v["三"] == D("3.33")              # round(3.33333, 2)
     assert v["符号"] == 1
     result, _ = run(pol, "一: 2.675\n方向: 反向")
@@ -1011,11 +1011,14 @@ def test_gaps(bands, lo, expected):
     assert expr.gaps([expr.interval(b) for b in bands], lo) == expected
 
 
-def test_interval_to_durable_is_exact_millionths():
+def test_interval_to_durable_is_exact_order_preserving_text():
     from perfrules.matcher.durable_encoding import interval
-    assert interval(expr.interval("(10%, 20%]"), "v") == [{"$gt": {"v": 100000}}, {"$lte": {"v": 200000}}]
-    assert interval(expr.interval("= 0"), "v") == [{"v": 0}]
-    assert interval(expr.interval("< -0.5"), "v") == [{"$lt": {"v": -500000}}]
+    from perfrules.matcher.order import encode
+    assert interval(expr.interval("(10%, 20%]"), "v") == [{"$gt": {"v": encode(D("0.1"))}}, {"$lte": {"v": encode(D("0.2"))}}]
+    assert interval(expr.interval("= 0"), "v") == [{"v": "1"}]
+    assert interval(expr.interval("< -0.5"), "v") == [{"$lt": {"v": encode(D("-0.5"))}}]
+    edge = interval(expr.interval("[89.99999999999999999999999999999%, 90%)"), "v")     # 31 digits, kept
+    assert edge[0]["$gte"]["v"] == encode(D("0.8999999999999999999999999999999")) < edge[1]["$lt"]["v"]
 
 
 # ---- issue 8: constants of any length are exact at the edge, in both matchers ---------------

@@ -88,7 +88,7 @@ def test_reasons(result):
     assert reasons["CC-05"] == "培训组织规范性扣1分，原因是缺少学员培训档案"
     assert "第四期" in reasons["CC-06"] and "第七期" in reasons["CC-06"]
     assert "2351.25元" in reasons["CC-07"] and "按3个百分点计扣1.5分" in reasons["CC-07"]
-    assert "[80%, 90%)" in reasons["MY-01"]
+    assert "在80%（含）至90%（不含）档" in reasons["MY-01"]       # the band in prose, not [80%, 90%)
 
 
 def test_json_output_validates_against_the_result_schema(result):

@@ -118,7 +118,7 @@ def walk(results):
 # ---- the reference: policy semantics in plain Python ----------------------------------------
 # Written from the documented behaviour (validate.py, facts.py, score.py and methods/ docstrings), not by
 # calling perfrules: conditions and formulas read like Python with exact Decimal arithmetic;
-# every number a department gives or derives is held to six decimal places (half up);
+# every number a department gives or derives is kept exact (formulas in 28-digit decimal);
 # intervals and constants in the policy are compared exactly; indicator scores are rounded
 # half up to two places; deductions stop at the indicator's points (扣完为止); a parent scores
 # the sum of its children; the total is clamped to 0..full_score.
@@ -235,9 +235,7 @@ class Reference:
                          if isinstance(n, ast.Name)}
                 if names & derived - env.keys():
                     continue
-                value = ref_eval(f["formula"], env)
-                if f["type"] in NUMERIC_TYPES:
-                    value = q6(value)
+                value = ref_eval(f["formula"], env)      # kept exact, as every fact is
                 values[f["key"]] = env[f["key"]] = value
                 todo.remove(f)
                 break

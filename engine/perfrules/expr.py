@@ -18,17 +18,12 @@ from typing import Any, Callable, Mapping, cast
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 from . import formula_text
-from .intervals import Interval, fmt, fmt_percent, gaps, gaps_located, interval, number_text, overlaps  # re-exported: expr is the language's one name
+from .intervals import Interval, fmt, fmt_percent, gaps, gaps_located, interval, number_text, overlaps, prose, shift  # noqa: F401  (re-exported: expr is the language's one name)
 
-# Facts are held to six decimal places (every matcher and the scorer see the same value)
-# and below MAX_ABS in size.
+# Facts are kept exact (every matcher and the scorer compare the same value) and below
+# MAX_ABS in size.
 TWO_PLACES = Decimal("0.01")
-SIX_PLACES = Decimal("0.000001")
 MAX_ABS = Decimal("1e12")
-
-
-def quantize6(value: Decimal) -> Decimal:
-    return value.quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
 
 
 def round2(value: Decimal) -> Decimal:

@@ -1,9 +1,10 @@
 """Read a department's fact document against the facts its policy declares.
 
 Each value is read by its fact type (values.py), and values read together are checked side by
-side and noted for the report (written.py); derived facts are computed here, in
-Decimal, and every number is held to six decimal places so that every matcher and the
-scorer see the same value. All problems in a document are collected and raised together.
+side and noted for the report (written.py); derived facts are computed here, in Decimal
+(decimal's 28-digit context). Numbers are kept exact, never rounded, so that every matcher
+and the scorer compare the same value. All problems in a document are collected and raised
+together.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def read_department(doc: Document, policy: Policy) -> Department:
                       short_name=d.get("short_name", ""), code="" if code is None else str(code),
                       year=d.get("year"), policy_ref=d.get("policy"), claimed=d.get("claimed"),
                       project=d.get("project", ""), overrides=judged,
-                      warnings=written.notes(doc, policy, reader.given, values, items))
+                      warnings=written.notes(doc, policy, reader.given, values, items), written=reader.given)
 
 
 def _weights(reader: "_Reader", policy: Policy, items: Mapping[str, list[dict]]) -> None:
@@ -108,7 +109,7 @@ class _Reader:
     def __init__(self, doc: Document, policy: Policy):
         self.doc, self.policy = doc, policy
         self.problems: list[Problem] = []
-        self.given: dict = {}           # the facts as given, keys as the policy names them
+        self.given: dict = {}           # the facts as written, under the keys the policy names them by
 
     def err(self, code: str, path: Path, zh: str, en: str = "", hint: str = "", at_key: bool = False,
             hint_en: str = "") -> None:
@@ -238,7 +239,6 @@ class _Reader:
                 if abs(value) >= expr.MAX_ABS:
                     self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
                     raise _Failed
-                value = expr.quantize6(value)
                 # a declared min/max binds derived facts too: bands are checked for gaps from min
                 if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
                     first = next((n for n in f.formula.names if n in given), None)

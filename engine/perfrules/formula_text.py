@@ -26,11 +26,18 @@ class UnclosedQuote(ValueError):
         self.offset = offset
 
 
+def shift(value: Decimal, places: int) -> Decimal:
+    """value × 10^places, exact for any number of digits (`/ 100` and even `scaleb` round to
+    the context's 28 digits): 89.99999999999999999999999999999% stays below 90%."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int), value     # finite
+    return Decimal((sign, digits, exponent + places))
+
+
 def code(text: str) -> str:
     """Normalise text that holds no literal."""
     text = unicodedata.normalize("NFKC", text).translate(SYMBOLS)
-    # scaleb, not / 100: exact for any number of digits
-    return _PERCENT.sub(lambda m: format(Decimal(m.group(1)).scaleb(-2), "f"), text)
+    return _PERCENT.sub(lambda m: format(shift(Decimal(m.group(1)), -2), "f"), text)
 
 
 def formula_name(key: str) -> str:

@@ -1,6 +1,7 @@
 """Intervals of rule files ("(10%, 20%]", "[90%, +inf)", "< 60%"): exact Decimal edges, overlap
-and gap checks for bands, and numbers shown as staff write them. Part of the expression
-language (expr.py re-exports every name here)."""
+and gap checks for bands, numbers shown as staff write them, and an interval in prose for a
+reason ("80%（含）至90%（不含）": the notation never leaks into a sentence). Part of the
+expression language (expr.py re-exports every name here)."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .formula_text import SYMBOLS as _SYMBOLS
+from .formula_text import SYMBOLS as _SYMBOLS, shift
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def number_text(text: str) -> Decimal:
     if not _NUMBER.match(t):
         raise ValueError(text)
     if t.endswith("%"):
-        return Decimal(t[:-1]) / 100
+        return shift(Decimal(t[:-1]), -2)
     return Decimal(t)
 
 
@@ -65,6 +66,40 @@ def interval(text: str) -> Interval:
             ">": Interval(v, False, None, False, str(text)), ">=": Interval(v, True, None, False, str(text)),
         }.get(op, Interval(v, True, v, True, str(text)))
     raise ValueError(text)
+
+
+def _ends(iv: Interval) -> tuple[str, str]:
+    """The two ends as the policy wrote them ("80%", "0.9"), or as numbers where it did not."""
+    t = unicodedata.normalize("NFKC", iv.text).strip().translate(_SYMBOLS)
+    m = re.match(r"^[\[(]\s*([^,]+?)\s*,\s*([^,]+?)\s*[\])]$", t)
+    written = [m.group(1), m.group(2)] if m else [re.sub(r"^(<=|>=|<|>|==|=)\s*", "", t)] * 2
+    out = []
+    for end, w in zip((iv.lo, iv.hi), written):
+        w = w.replace(" ", "")
+        out.append("" if end is None else w if _NUMBER.match(w) and number_text(w) == end else fmt(end))
+    return out[0], out[1]
+
+
+_PROSE = {   # (lo given, lo closed, hi given, hi closed) -> zh, en
+    (True, True, True, False): ("{a}（含）至{b}（不含）", "{a} (inclusive) to {b} (exclusive)"),
+    (True, False, True, True): ("{a}（不含）至{b}（含）", "{a} (exclusive) to {b} (inclusive)"),
+    (True, True, True, True): ("{a}（含）至{b}（含）", "{a} to {b} (both inclusive)"),
+    (True, False, True, False): ("{a}（不含）至{b}（不含）", "{a} to {b} (both exclusive)"),
+    (True, True, False, False): ("{a}及以上", "{a} or more"),
+    (True, False, False, False): ("高于{a}", "above {a}"),
+    (False, False, True, False): ("低于{b}", "below {b}"),
+    (False, False, True, True): ("{b}及以下", "{b} or less"),
+    (False, False, False, False): ("任意值", "any value"),
+}
+
+
+def prose(iv: Interval, lang: str = "zh") -> str:
+    """'[80%, 90%)' -> 80%（含）至90%（不含）; '>= 90%' -> 90%及以上; '= 5' -> 等于5 (English too)."""
+    a, b = _ends(iv)
+    if iv.lo is not None and iv.lo == iv.hi:
+        return f"等于{a}" if lang == "zh" else f"exactly {a}"
+    zh, en = _PROSE[(iv.lo is not None, iv.lo_closed, iv.hi is not None, iv.hi_closed)]
+    return (zh if lang == "zh" else en).format(a=a, b=b)
 
 
 def overlaps(a: Interval, b: Interval) -> bool:

@@ -321,6 +321,7 @@ class Department:
     warnings: tuple[Note, ...] = ()              # what the report must point out (units converted, …)
     project: str = ""                            # a project self-evaluation names its project
     overrides: tuple["Override", ...] = ()       # assessor's judgements (认定), read and checked
+    written: Mapping[str, object] = field(default_factory=dict)   # top-level facts as the file wrote them
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,16 @@ the Result keeps both, per leaf and in total.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterator, Mapping, Sequence
 
 from . import expr, overrides, template
 from .methods import METHODS, Firing
-from .model import Department, EngineError, Group, Indicator, Leaf, Override, Policy
+from .model import Compare, Department, EngineError, Group, Holds, InInterval, Indicator, Leaf, Override, Policy
 from .problems import InputError, Note
 
 ZERO = Decimal("0.00")
@@ -35,6 +36,11 @@ class IndicatorResult:
     capped: bool = False
     override: Override | None = None       # the 认定 applied, if any
     rules_score: Decimal | None = None     # with an override: what the rules alone gave
+    due: Decimal = ZERO          # what the rules that fired deduct before 扣完为止 (shown when capped)
+    notes: list[tuple[str, str]] = field(default_factory=list)   # (zh, en) statements: 执行率102.59%，按100%计
+
+    def note_texts(self, lang: str) -> list[str]:
+        return [zh if lang == "zh" else en for zh, en in self.notes]
 
     @cached_property
     def reasons(self) -> list[str]:
@@ -57,8 +63,7 @@ class IndicatorResult:
             else:       # no English template: the Chinese one, as written
                 out.append(template.fill(zh, fields, "en"))
         if self.capped:
-            out.append(f"{ind.name}各项扣分合计超过本项分值{expr.fmt(ind.points)}分，扣完为止" if lang == "zh" else
-                       f"{ind.name_en or ind.name}: deductions exceed its {expr.fmt(ind.points)} points; capped")
+            out.append(capped_text(ind, self.due, lang))
         if self.override is not None and self.rules_score is not None:
             out.append(overrides.sentence(self.override, self.rules_score, self.score, lang))
         return out
@@ -142,6 +147,14 @@ class Result:
         return [(top, lost[top.id]) for top in self.policy.indicators]
 
 
+def capped_text(ind: Indicator, due: Decimal, lang: str) -> str:
+    """扣完为止, saying what was due and what was given: 应扣7.5分，超过本项分值5分，扣完为止，实扣5分."""
+    due_s, points = expr.fmt(expr.round2(due)), expr.fmt(ind.points)
+    if lang == "zh":
+        return f"{ind.name}各项扣分合计{due_s}分，超过本项分值{points}分，扣完为止，实扣{points}分"
+    return f"{ind.name_en or ind.name}: deductions add up to {due_s}, more than its {points} points; capped, {points} deducted"
+
+
 def score(policy: Policy, dept: Department, fired: Sequence[Firing]) -> Result:
     """The Result for these firings (from any matcher)."""
     rules = policy.rules
@@ -190,7 +203,7 @@ def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Depart
     values: Mapping[str, object] = dept.values
     raw = METHODS[leaf.method.kind].score(leaf, fired, policy.rules, values, dept.items)
     points = leaf.points
-    capped = False
+    capped, due = False, raw.deduction
     if raw.score is None:
         deduction = raw.deduction
         if deduction > points:
@@ -203,9 +216,49 @@ def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Depart
     lost = leaf.points2 - got
     used = {k: values[k] for k in leaf.facts_used if k in values}
     used.update(raw.used)
-    result = IndicatorResult(leaf, got, lost, facts_used=used, fired=[i for i, _ in fired])
+    result = IndicatorResult(leaf, got, lost, facts_used=used, fired=[i for i, _ in fired], notes=raw.notes)
     if lost > 0:
-        base = {**values, "扣分": lost, "得分": got, "分值": points, "指标": leaf.name}
-        result.fills = [(zh, en, {**base, **extra}) for zh, en, extra in raw.fills]
-        result.capped = capped
+        edges = decision_edges(policy).get(leaf.id, {})
+        # {扣分}: the points lost, or where 扣完为止 capped them what the rules deducted (7.5 for
+        # 15 units × 0.5 of a 5-point leaf); the capped line then says what was given
+        base = {**values, "扣分": expr.round2(due) if capped else lost, "得分": got, "分值": points, "指标": leaf.name}
+        result.fills = [(zh, en, {**base, **extra, "_edges": {**edges, **extra.get("_edges", {})}})   # type: ignore[dict-item]
+                        for zh, en, extra in raw.fills]
+        result.capped, result.due = capped, due
     return result
+
+
+@lru_cache(maxsize=64)
+def decision_edges(policy: Policy) -> dict[str, dict[str, tuple[Decimal, ...]]]:
+    """leaf id -> fact -> the constants its rules compare the fact with (band ends, limits,
+    full_at, a condition's numbers): a reason never shows the fact across one of them."""
+    out: dict[str, dict[str, set[Decimal]]] = {}
+    for rule in policy.rules:
+        edges = out.setdefault(rule.leaf, {})
+        when = rule.when
+        if isinstance(when, Compare) and isinstance(when.value, Decimal):
+            edges.setdefault(when.fact, set()).add(when.value)
+        elif isinstance(when, InInterval):
+            edges.setdefault(when.fact, set()).update(e for e in (when.interval.lo, when.interval.hi) if e is not None)
+        elif isinstance(when, Holds):
+            for name, value in _compared(when.condition.tree):
+                edges.setdefault(name, set()).add(value)
+    return {leaf: {k: tuple(sorted(v)) for k, v in facts.items()} for leaf, facts in out.items()}
+
+
+def _compared(tree: ast.AST) -> Iterator[tuple[str, Decimal]]:
+    """(fact, number) for every comparison of a fact with a number in a condition."""
+    def number(node: ast.expr) -> Decimal | None:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = number(node.operand)
+            return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+        value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+        return value if isinstance(value, Decimal) else None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for a, b in zip(operands, operands[1:]):
+                for name, other in ((a, b), (b, a)):
+                    value = number(other)
+                    if isinstance(name, ast.Name) and value is not None:
+                        yield name.id, value

@@ -2,14 +2,19 @@
 
 Our own tiny format, never str.format (which could reach attributes from user text).
 [[…{x}…]] marks a stretch left out when a field in it is empty.
+
+A number is never shown on the other side of an edge its decision was made against: the
+values passed to `fill` may carry "_edges" (field name -> the constants its leaf compares it
+with), and a value rounded onto or across one of them is shown with as many more places as it
+takes (89.99999% below a 90% edge, not 90.00%).
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal
-from typing import Mapping
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Mapping, Sequence
 
-from .expr import fmt, round_to
+from .expr import fmt, shift
 
 TEMPLATE_FIELD = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
 _FORMAT = re.compile(r"^(%|\.[0-6]f|\.[0-6]%|、)$")   # "、": join a list with 、 only
@@ -44,8 +49,25 @@ def join_names(names: list[str], lang: str = "zh") -> str:
     return "、".join(names[:-1]) + "和" + names[-1]
 
 
-def show(value, spec: str = "", lang: str = "zh") -> str:
-    """A value as it reads in a report."""
+def _side(a: Decimal, b: Decimal) -> int:
+    return (a > b) - (a < b)
+
+
+def rounded(value: Decimal, places: int, edges: Sequence[Decimal] = ()) -> Decimal:
+    """value half-up to `places`, or to as many more as it takes to stay on its own side of
+    (or on) every edge: 0.8999999 is 0.9 with no edge, 0.8999999 beside an edge at 0.9."""
+    exact = max(-int(value.as_tuple().exponent), 0)
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + exact + 2)
+        while True:
+            shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            if places >= exact or all(_side(shown, e) == _side(value, e) for e in edges):
+                return shown
+            places += 1
+
+
+def show(value, spec: str = "", lang: str = "zh", edges: Sequence[Decimal] = ()) -> str:
+    """A value as it reads in a report, never across one of `edges` from where it lies."""
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, (list, tuple)):
@@ -57,10 +79,10 @@ def show(value, spec: str = "", lang: str = "zh") -> str:
         value = Decimal(value)
         if spec.endswith("%"):
             places = int(spec[1]) if len(spec) > 1 else 2
-            return format(round_to(value * 100, places), "f") + "%"
+            return format(rounded(shift(value, 2), places, [shift(e, 2) for e in edges]), "f") + "%"
         if spec.endswith("f"):
-            return format(round_to(value, int(spec[1])), "f")
-        return fmt(round_to(value, 6)) if value != value.to_integral_value() else fmt(value)
+            return format(rounded(value, int(spec[1]), edges), "f")
+        return fmt(rounded(value, 6, edges)) if value != value.to_integral_value() else fmt(value)
     return str(value)
 
 
@@ -70,13 +92,21 @@ _PART = re.compile(OPTIONAL.pattern + "|" + TEMPLATE_FIELD.pattern, re.S)   # an
 
 def fill(text: str, values: Mapping[str, object], lang: str = "zh") -> str:
     """One pass over the template's own text: a value inserted is never scanned again, so a
-    department's "{扣分:%%}" or "{全年预算数}" is shown as the text it is."""
+    department's "{扣分:%%}" or "{全年预算数}" is shown as the text it is. values["_edges"], if
+    given, maps a field to the edges its value must not be shown across."""
+    edges = values.get("_edges") or {}
+    assert isinstance(edges, Mapping)
+
+    def one(name: str, spec: str | None) -> str:
+        name = name.strip()
+        return show(values.get(name, ""), (spec or "").strip(), lang, edges.get(name, ()))
+
     def field(m: re.Match) -> str:
-        return show(values.get(m.group(1).strip(), ""), (m.group(2) or "").strip(), lang)
+        return one(m.group(1), m.group(2))
 
     def part(m: re.Match) -> str:
         if m.group(1) is None:                  # a field outside any [[…]]
-            return show(values.get(m.group(2).strip(), ""), (m.group(3) or "").strip(), lang)
+            return one(m.group(2), m.group(3))
         inner = m.group(1)
         names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(inner)]
         if any(values.get(n) in (None, "", [], ()) for n in names):

@@ -25,11 +25,12 @@ Coerced = tuple[object, "Problem3 | None"]
 
 _TRUE = {"true", "是", "有", "yes", "y", "on", "已", "已制定", "已建立", "✓", "√", "1"}
 _FALSE = {"false", "否", "无", "没有", "no", "n", "off", "未", "未制定", "未建立", "✗", "×", "0"}
-# a money unit in yuan: an amount in unit a is value * YUAN[a] / YUAN[b] in unit b (exact: powers of ten)
+# a money unit in yuan; an amount in unit a is shifted by the powers of ten between a and b (exact)
 YUAN = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000), "亿元": Decimal(10**8)}
 DEFAULT_MONEY_UNIT = "万元"
 # beyond this, in its unit, an amount gets a warning unless its fact declares `plausible`: 10亿元 each
 PLAUSIBLE_MAX = {"元": Decimal(10**9), "千元": Decimal(10**6), "万元": Decimal(10**5), "亿元": Decimal(10)}
+_YUAN_POWER = {"元": 0, "千元": 3, "万元": 4, "亿元": 8}
 _NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|万元|亿元|千元|元|[\u4e00-\u9fff]{1,3})?$")
 PERCENT, UNIT, BARE = "%", "unit", ""        # how a number was written (form)
 
@@ -58,7 +59,6 @@ def _coerce_number(decl: FactDecl, raw):
         return None, problem
     if not value.is_finite() or abs(value) >= expr.MAX_ABS:
         return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
-    value = expr.quantize6(value)
     if t == "count" and value != value.to_integral_value():
         return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
     if decl.min is not None and value < decl.min:
@@ -147,11 +147,11 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
     if unit == "%":
         if decl.type in ("money", "count"):
             return None, _percent_sign(decl, raw)
-        return value / 100, None
+        return expr.shift(value, -2), None
     if unit in YUAN:
         if decl.type != "money":
             return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
-        return value * YUAN[unit] / YUAN[decl.unit or DEFAULT_MONEY_UNIT], None
+        return expr.shift(value, _YUAN_POWER[unit] - _YUAN_POWER[decl.unit or DEFAULT_MONEY_UNIT]), None
     if unit:
         if decl.type in ("number", "count"):
             return value, None   # 185人次, 3项: a counting word after the number

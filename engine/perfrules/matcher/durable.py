@@ -40,7 +40,7 @@ from .durable_encoding import Compiled, Shard, compile_policy, department_facts
 
 _SENTINEL = "sentinel"   # fires once per department fact; see the module docstring
 _RULE = re.compile(r'\{"(?:r(\d+)(?:p\d+)?|sentinel)":')
-_ITEM = re.compile(r'"n": ?(\d+)')
+_ITEM = re.compile(r'"n": ?"(\d+)"')
 Fact = dict[str, object]
 
 
@@ -175,7 +175,7 @@ class DurableMatcher:
             started = core.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
-                # durable's own JSON, one rule per message: {"r12":{"m":{"t": "i", …, "n": 3, …}}};
+                # durable's own JSON, one rule per message: {"r12":{"m":{"t": "i", …, "n": "3", …}}};
                 # two regex matches cost a fraction of json.loads on the hot path
                 head = _RULE.match(message)
                 if head is None:

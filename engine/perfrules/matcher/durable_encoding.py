@@ -2,17 +2,19 @@
 department as small flat facts.
 
     {"t": "d", "id": "d", "f0": …, "f1": …}          the department: only the facts the shard's rules read
-    {"t": "i", "id": "i3_0", "k": 3, "n": 0, "v": …}  one list record, for per_item leaf 3, its measure
-    {"t": "i", "id": "i4_0", "k": 4, "n": 0, "a": …, "b": …, "c": …}   one record of weighted leaf 4:
+    {"t": "i", "id": "i3_0", "k": "3", "n": "0", "v": …}  one list record, for per_item leaf 3, its measure
+    {"t": "i", "id": "i4_0", "k": "4", "n": "0", "a": …, "b": …, "c": …}   one record of weighted leaf 4:
                                                       the two fields compared and its choice field
 
 Each rule is one durable rule, except a deduction condition, which is one durable rule per
 alternative (limits.alternatives: `a or b` is two, each a plain conjunction), so durable never
 sees `$or` and every pattern is one flat `$and`. The rules are packed into shards that durable
-can hold (durable_shards.py); an ordinary policy is one shard. Numbers are integers in
-millionths (SCALE): facts are whole millionths (the fact reader quantizes them), constants are
-rounded towards the side that keeps each comparison exact, so durable never meets
-exponent-form floats or integer division (which its C core trips on). Every pattern starts
+can hold (durable_shards.py); an ordinary policy is one shard. Every value durable sees is
+text: numbers (facts and constants alike, exact, never rounded) in the order-preserving text of
+order.py, so that durable's byte-wise string comparison decides exactly what Python's Decimal
+comparison decides, for any number of digits; yes/no as "true"/"false"; text as it is; a
+record's leaf and index as decimal text. durable so never meets a float, an exponent form or
+its integer division (which its C core trips on). Every pattern starts
 with a positive test on "t", so no rule can match durable's own session-state object (which
 would loop forever). Facts carry their own "id", so durable never has to hash one (its 32-bit
 fact hashes collide, and a colliding fact is silently dropped as a "duplicate").
@@ -21,15 +23,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from decimal import Decimal
 from typing import Callable, Mapping
 
-from ..expr import MAX_ABS, Interval, quantize6
+from ..expr import Interval
 from ..limits import MAX_ALTERNATIVES, Test, alternatives, count_alternatives
 from ..model import Compare, Department, EngineError, Holds, InInterval, ItemCompare, ItemInInterval, Policy, Rule, When
 from .durable_shards import Part, pack
+from .order import ZERO, encode
 
-SCALE = 10**6
 Pattern = dict[str, object]
 
 # Constant conditions, as patterns on the department fact: one always holds, one never does.
@@ -56,23 +58,15 @@ class Compiled:
     shards: tuple[Shard, ...]
 
 
-def scaled(value: Decimal) -> int:
-    return int(quantize6(value) * SCALE)
-
-
-def bound(value: Decimal, op: str) -> int:
-    """A policy constant in millionths for `fact op constant` ($lt, $lte, $gt, $gte), exact for
-    any constant: facts are whole millionths below MAX_ABS, so x < 1.0000004 is x < 1.000001,
-    x <= 1.0000004 is x <= 1.000000, and a constant beyond ±MAX_ABS (1e400 too) acts as ±MAX_ABS."""
-    with localcontext() as ctx:
-        ctx.prec = 100
-        value = min(max(value, -MAX_ABS), MAX_ABS) * SCALE
-        return int(value.to_integral_value(ROUND_CEILING if op in ("$lt", "$gte") else ROUND_FLOOR))
-
-
-def on_grid(value: Decimal) -> bool:
-    """True when a fact can equal value exactly (whole millionths below MAX_ABS)."""
-    return abs(value) < MAX_ABS and value == quantize6(value)
+def text(value: object) -> str:
+    """A fact value or constant as durable is given it: numbers in order-preserving text,
+    yes/no as "true"/"false", text as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return encode(value)
+    assert isinstance(value, str), value
+    return value
 
 
 def compile_policy(policy: Policy) -> Compiled:
@@ -112,7 +106,7 @@ def rule_parts(rule: Rule, leaf_no: Mapping[str, int], code: Callable[[str], str
         return [pair_part(rule, when, leaf_no[rule.leaf])]
     if isinstance(when, ItemInInterval):
         k = leaf_no[rule.leaf]
-        tests = flat([{"k": k}, *interval(when.interval, "v")])
+        tests = flat([{"k": str(k)}, *interval(when.interval, "v")])
         return [] if tests is None else [Part(f"r{rule.index}", rule.index, "i", tuple(tests), (), k)]
     if isinstance(when, Holds):
         tree = when.condition.tree
@@ -138,9 +132,9 @@ _PAIR = {"<": "$lt", ">": "$gt"}
 
 def pair_part(rule: Rule, when: ItemCompare, k: int) -> Part:
     """One durable rule over the item facts of leaf k: a == b's choice, then a OP b."""
-    tests: list[Pattern] = [{"k": k}]
+    tests: list[Pattern] = [{"k": str(k)}]
     if when.field is not None:
-        tests.append({"c": when.value})
+        tests.append({"c": text(when.value)})
     tests.append({_PAIR[when.op]: {"a": {"$m": "b"}}})
     return Part(f"r{rule.index}", rule.index, "i", tuple(tests), (), k)
 
@@ -157,12 +151,12 @@ def item_pairs(policy: Policy, group: list[Part]) -> tuple[tuple[int, str, str, 
 
 def pair_facts(shard: Shard, dept: Department) -> list[dict[str, object]]:
     """The item facts of the shard's weighted leaves: each record's two fields and its choice."""
-    out = []
+    out: list[dict[str, object]] = []
     for k, list_key, left, right, choice in shard.item_pairs:
         for n, rec in enumerate(dept.items.get(list_key, ())):
-            fact = {"t": "i", "id": f"i{k}_{n}", "k": k, "n": n, "a": _encode(rec[left]), "b": _encode(rec[right])}
+            fact: dict[str, object] = {"t": "i", "id": f"i{k}_{n}", "k": str(k), "n": str(n), "a": text(rec[left]), "b": text(rec[right])}
             if choice is not None:
-                fact["c"] = _encode(rec[choice])
+                fact["c"] = text(rec[choice])
             out.append(fact)
     return out
 
@@ -201,30 +195,20 @@ def department_pattern(when: When, code: Callable[[str], str]) -> list[Pattern]:
 
 
 def compare(field: str, op: str, value: object) -> Pattern:
-    """field OP constant, exact for any Decimal constant."""
-    if isinstance(value, bool):
-        value = int(value)
-    elif isinstance(value, Decimal):
-        if op not in ("==", "!="):
-            return {_OP[op]: {field: bound(value, _OP[op])}}
-        if not on_grid(value):       # no fact can equal it
-            return FALSE if op == "==" else TRUE
-        value = scaled(value)
+    """field OP constant, exact for any constant."""
     if op == "==":
-        return {field: value}
-    return {_OP[op]: {field: value}}
+        return {field: text(value)}
+    return {_OP[op]: {field: text(value)}}
 
 
 def interval(iv: Interval, field: str) -> list[Pattern]:
-    if iv.lo is not None and iv.hi is not None and iv.lo == iv.hi and on_grid(iv.lo):
-        return [{field: scaled(iv.lo)}]
-    out: list[Pattern] = []   # exact bounds: [1.0000004, …) starts at 1.000001; a point off the grid matches nothing
+    if iv.lo is not None and iv.hi is not None and iv.lo == iv.hi:
+        return [{field: encode(iv.lo)}]
+    out: list[Pattern] = []
     if iv.lo is not None:
-        op = "$gte" if iv.lo_closed else "$gt"
-        out.append({op: {field: bound(iv.lo, op)}})
+        out.append({"$gte" if iv.lo_closed else "$gt": {field: encode(iv.lo)}})
     if iv.hi is not None:
-        op = "$lte" if iv.hi_closed else "$lt"
-        out.append({op: {field: bound(iv.hi, op)}})
+        out.append({"$lte" if iv.hi_closed else "$lt": {field: encode(iv.hi)}})
     return out
 
 
@@ -243,9 +227,9 @@ def _test(test: Test, code: Callable[[str], str], types: Mapping[str, str]) -> P
         return _compare(node, test.op, test.right, code, negate)
     if isinstance(node, ast.Name):
         if types.get(node.id) in ("number", "text"):   # Python's truthiness, as in formulas: 0 and "" are false
-            zero = 0 if types[node.id] == "number" else ""
+            zero = ZERO if types[node.id] == "number" else ""
             return {code(node.id): zero} if negate else {"$neq": {code(node.id): zero}}
-        return {code(node.id): 0 if negate else 1}
+        return {code(node.id): text(not negate)}
     if isinstance(node, ast.Constant):
         return TRUE if bool(node.value) ^ negate else FALSE
     raise TypeError(f"not a checked condition: {ast.dump(node)}")   # expr.condition refused it already
@@ -267,14 +251,14 @@ def _compare(left: ast.expr, op: type, right: ast.expr, code: Callable[[str], st
 
 
 def constant(node: ast.expr) -> object:
-    """A constant as written: Decimal for numbers, 0/1 for true/false, str for text."""
+    """A constant as written: Decimal for numbers, bool for true/false, str for text."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = constant(node.operand)
         return -value if isinstance(node.op, ast.USub) else value  # type: ignore[operator]
     assert isinstance(node, ast.Constant)
     value = node.value
     if isinstance(value, bool):
-        return int(value)
+        return value
     if isinstance(value, (int, float)):
         return Decimal(repr(value))
     return value
@@ -287,24 +271,15 @@ def _constant_compare(a, op, b) -> bool:
 
 # ---- facts -----------------------------------------------------------------------------------
 
-def _encode(value: object) -> object:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        return value
-    assert isinstance(value, Decimal)
-    return int(value.scaleb(6))     # facts are already whole millionths (the fact reader quantizes them)
-
-
 def department_facts(shard: Shard, dept: Department) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The department fact and the item facts one shard's rules match for this department."""
     fact: dict[str, object] = {"t": "d", "id": "d"}
     for key, c in shard.codes.items():
-        fact[c] = _encode(dept.values[key])
-    items = []
+        fact[c] = text(dept.values[key])
+    items: list[dict[str, object]] = []
     for k, list_key, measure in shard.item_leaves:
         for n, rec in enumerate(dept.items.get(list_key, ())):
             v = rec[measure]
             assert isinstance(v, Decimal)
-            items.append({"t": "i", "id": f"i{k}_{n}", "k": k, "n": n, "v": int(v.scaleb(6))})
+            items.append({"t": "i", "id": f"i{k}_{n}", "k": str(k), "n": str(n), "v": encode(v)})
     return fact, items + pair_facts(shard, dept)

@@ -3,23 +3,35 @@
 durable_rules keeps numbers as C doubles (15–17 significant digits) but compares strings
 byte by byte, `$lt`/`$gt` and fact-to-fact (`$m`) alike (measured on 2.0.28). A Decimal
 written as below therefore compares in durable exactly as it does in Python, for any number
-of digits: 0.8999999 stays below 0.9, and 99999999999.999999 below 1e11.
+of digits and any exponent: 0.8999999 stays below 0.9, 99999999999.999999 below 1e11, and
+1e-700 above 0.
 
-    class   "0" negative, "1" zero, "2" positive
-    scale   the decimal exponent of the first digit, offset to three digits (positives);
-            its complement (negatives), so that a larger magnitude sorts lower
-    digits  the significant digits without trailing zeros (positives); each digit's
-            complement 9 - d and a final "~" (negatives), which sorts after every digit
+    class     "0" negative, "1" zero, "2" positive
+    exponent  the decimal exponent of the first digit (positives), its negation (negatives,
+              so that a larger magnitude sorts lower), written by `_exponent`: "n" or "p" for
+              its sign, one letter for its number of digits, then the digits (complemented
+              when negative), so that the text of exponents sorts as the exponents do and no
+              exponent's text is the beginning of another's
+    digits    the significant digits without trailing zeros (positives); each digit's
+              complement 9 - d and a final "~" (negatives), which sorts after every digit
 
-Equal numbers give equal text (2, 2.0 and 2.000 are "2501" + "2"), so == is string equality.
+Equal numbers give equal text (2, 2.0 and 2.000 are "2pb0" + "2"), so == is string equality.
+Every character is ASCII, so byte order is character order.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
 ZERO = "1"
-_OFFSET = 500          # adjusted exponents of facts and constants lie well inside ±499
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
+
+
+def _exponent(e: int) -> str:
+    """An integer as text in the integers' order: -10 "nx89" < -2 "ny7" < 0 "pb0" < 10 "pc10"."""
+    digits = str(abs(e))
+    if e >= 0:
+        return "p" + chr(ord("a") + len(digits)) + digits
+    return "n" + chr(ord("z") - len(digits)) + digits.translate(_COMPLEMENT)
 
 
 def encode(value: Decimal) -> str:
@@ -29,9 +41,6 @@ def encode(value: Decimal) -> str:
         return ZERO
     sign, digits, _ = value.as_tuple()
     text = "".join(map(str, digits)).rstrip("0")
-    scale = value.adjusted() + _OFFSET
-    if not 0 <= scale < 1000:
-        raise ValueError(f"number out of range for the encoding: {value}")
     if not sign:
-        return f"2{scale:03d}{text}"
-    return f"0{999 - scale:03d}{text.translate(_COMPLEMENT)}~"
+        return "2" + _exponent(value.adjusted()) + text
+    return "0" + _exponent(-value.adjusted()) + text.translate(_COMPLEMENT) + "~"

@@ -66,7 +66,9 @@ def one_of(leaf: Leaf, fired: Sequence[Firing], rules: Sequence[Rule], what: str
     assert r.score is not None
     out = Scored(score=expr.round2(r.score))   # a band may give 3.456 or 5: two places, like every score
     if r.score < leaf.points:
-        out.fills.append((r.reason, r.reason_en, {"区间": r.interval.text if r.interval else "", "档次": r.value or ""}))
+        iv = r.interval
+        out.fills.append((r.reason, r.reason_en, {"区间": expr.prose(iv) if iv else "", "档次": r.value or "",
+                                                  "_en": {"区间": expr.prose(iv, "en") if iv else ""}}))
     return out
 
 

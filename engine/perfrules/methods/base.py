@@ -8,6 +8,7 @@ them up by kind; adding a method is one module and one line there.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
@@ -52,6 +53,7 @@ class Scored:
     deduction: Decimal = Decimal(0)
     fills: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)   # (zh, en, fields)
     used: dict[str, object] = field(default_factory=dict)     # extra facts shown (records)
+    notes: list[tuple[str, str]] = field(default_factory=list)   # (zh, en) statements that deduct nothing
 
 
 class Method(Protocol):
@@ -66,6 +68,15 @@ class Method(Protocol):
               values: Mapping[str, object], items: Mapping[str, list[dict[str, object]]]) -> Scored: ...
 
     def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str: ...
+
+
+def count_units(units: Decimal, how: str) -> Decimal:
+    """Units beyond a limit as a method counts them: exact, ceil (any part is one) or floor."""
+    if how == "ceil":
+        return Decimal(math.ceil(units))
+    if how == "floor":
+        return Decimal(math.floor(units))
+    return units
 
 
 def records(m: Mapping[str, object], key: str) -> list[dict[str, Any]]:

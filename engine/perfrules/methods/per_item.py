@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Mapping, Sequence
 
+from .. import expr
 from ..model import ItemInInterval, Leaf, Params, Path, Rule
 from ..problems import did_you_mean
 from .base import records, Built, Checks, Firing, Head, Scored, dec
@@ -87,11 +88,10 @@ class PerItem:
             else:   # no name field: the record's position, in each language's words
                 names, names_en = [f"第{n + 1}项" for n in ns], [f"item {n + 1}" for n in ns]
             out.fills.append((r.reason, r.reason_en, {"扣分": amount, "项目": names, "个数": len(ns),
-                                                      "区间": r.interval.text, "_en": {"项目": names_en}}))
-        out.used[p.items] = [
-            {**({p.item_label: records[n][p.item_label]} if p.item_label else {"序号": n + 1}),
-             p.measure: records[n][p.measure]}
-            for _, n in fired if n is not None]
+                                                      "区间": expr.prose(r.interval),
+                                                      "_en": {"项目": names_en, "区间": expr.prose(r.interval, "en")}}))
+        # the records that deducted, each whole (its inputs beside the measure derived from them)
+        out.used[p.items] = [{**({} if p.item_label else {"序号": n + 1}), **records[n]} for _, n in fired if n is not None]
         return out
 
     def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:

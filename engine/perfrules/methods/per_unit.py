@@ -1,18 +1,17 @@
 """per_unit: a deduction for every unit the value lies beyond a limit (超支每1%扣0.5分).
 
 The rule fires when the value is past the limit; the excess is never below zero whatever
-fired, and units may be exact, rounded up (ceil) or down (floor).
+fired, and units may be exact, rounded up (ceil) or down (floor). {超出} is the units counted,
+never shown as 0 when it is not.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Mapping, Sequence
 
-from .. import expr
 from ..model import Compare, Leaf, Params, Path, Rule
-from .base import Built, Checks, Firing, Head, Scored, dec
+from .base import Built, Checks, Firing, Head, Scored, count_units, dec
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,10 @@ class PerUnit:
         value = values[p.value]
         assert isinstance(value, Decimal)
         excess = max((value - p.limit) if p.direction == "above" else (p.limit - value), Decimal(0))
-        units = excess / p.unit
-        if p.units == "ceil":
-            units = Decimal(math.ceil(units))
-        elif p.units == "floor":
-            units = Decimal(math.floor(units))
+        units = count_units(excess / p.unit, p.units)
         out = Scored(deduction=units * p.deduct)
         if out.deduction > 0:
-            out.fills.append((leaf.reason, leaf.reason_en, {"超出": expr.round_to(units, 2)}))
+            out.fills.append((leaf.reason, leaf.reason_en, {"超出": units, "_edges": {"超出": (Decimal(0),)}}))
         return out
 
     def describe(self, leaf: Leaf, rule: Rule, lang: str = "zh") -> str:

@@ -9,25 +9,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..model import Leaf
+from . import inputs
 from .present import dump_json, money, name, plain, reason_text, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
 
 
-def _node(node: IndicatorResult, lang: str) -> dict[str, object]:
+def _node(result: Result, node: IndicatorResult, lang: str) -> dict[str, object]:
     ind = node.indicator
     out: dict[str, object] = {"id": ind.id, "name": name(ind, lang), "points": money(ind.points),
                               "score": money(node.score), "deduction": money(node.deduction)}
     if node.children:
-        out["children"] = [_node(c, lang) for c in node.children]
+        out["children"] = [_node(result, c, lang) for c in node.children]
     else:
         assert isinstance(ind, Leaf)          # a group has children (policy.schema.json: minItems 1)
         out["method"] = ind.method.kind
         if ind.confidence:                    # left out in the policy: nothing is claimed
             out["confidence"] = ind.confidence
         out.update({"basis": ind.basis, "reasons": node.reasons if lang == "zh" else node.reasons_en,
-                    "facts_used": plain(node.facts_used)})
+                    "facts_used": plain(node.facts_used),
+                    "facts_read": [inputs.as_json(i, lang) for i in inputs.leaf_inputs(result, node)]})
+        if node.notes:
+            out["notes"] = node.note_texts(lang)
         if node.override is not None:
             out["override"] = _override(node)
     return out
@@ -56,7 +60,7 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
         "score": money(result.score),
         "max_score": money(result.max_score),
         "grade": result.grade(lang),
-        "indicators": [_node(t, lang) for t in result.indicators],
+        "indicators": [_node(result, t, lang) for t in result.indicators],
         "deductions": [
             {"indicator": d.indicator.id, "name": name(d.indicator, lang),
              "path": [name(by_id[a], lang) for a in d.indicator.ancestors],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
+from . import inputs
 from .present import (CONFIDENCE, conclusion, dump_results, judged_line, money, name, notes, policy_ref, reason_text,
                       shown, title)
 
@@ -19,6 +20,18 @@ def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose:
 
 def _cell(text: str) -> str:
     return shown(text).replace("|", "\\|")
+
+
+def _inputs(result: Result, lang: str) -> list[str]:
+    """Every leaf's inputs: a heading, then one list item per fact (nested by formula)."""
+    out = ["## 计分所用事实" if lang == "zh" else "## Facts used", ""]
+    for leaf in result.leaves():
+        out.append(f"- **{_cell(leaf.indicator.id)} {_cell(name(leaf.indicator, lang))}**")
+        for line in inputs.lines(result, leaf, lang):      # nested as the formulas nest
+            text = line.lstrip(" ")
+            depth = (len(line) - len(text)) // 2
+            out.append("  " * (depth + 1) + "- " + text.removeprefix("· ").replace("*", "\\*"))
+    return out + [""]
 
 
 def render_markdown(result: Result, lang: str = "zh") -> str:
@@ -59,6 +72,7 @@ def render_markdown(result: Result, lang: str = "zh") -> str:
     if result.overridden:
         out += ["", judged_line(result, lang)]
     out.append("")
+    out += _inputs(result, lang)
     out.append("## 自评结论" if zh else "## Conclusion")
     out.append("")
     out.append(conclusion(result, lang))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .. import expr
 from ..problems import cell_width
+from . import inputs
 from .present import (CONFIDENCE, conclusion, dump_results, judged_line, lpad, money, name, notes, pad, policy_ref,
                       shown, title, unit_line)
 
@@ -34,6 +35,7 @@ def render_text(result: Result, lang: str = "zh", verbose: bool = False) -> str:
                  unit_line(result, lang), ""]
     lines += _table(result, lang)
     lines.append("")
+    lines += _inputs(result, lang)
     lines += _summary(result, lang)
     lines += _notes(result, lang)
     if verbose:
@@ -108,6 +110,15 @@ def _table(result: Result, lang: str) -> list[str]:
 
     rule = "-" * (w_id + w_name + 36)
     return [line(header), rule, *map(line, rows), rule, line(total)]
+
+
+def _inputs(result: Result, lang: str) -> list[str]:
+    """Every leaf's inputs under its id and name, so a misread value shows on paper."""
+    out = ["计分所用事实：" if lang == "zh" else "Facts used:"]
+    for leaf in result.leaves():
+        out.append(f"  {shown(leaf.indicator.id)} {shown(name(leaf.indicator, lang))}")
+        out += ["    " + line for line in inputs.lines(result, leaf, lang)] or ["    -"]
+    return out + [""]
 
 
 def _summary(result: Result, lang: str) -> list[str]:

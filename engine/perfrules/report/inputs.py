@@ -1,0 +1,133 @@
+"""Every input a leaf's score used, as the reports show it (issue 9: a misread value is visible
+on paper).
+
+For each leaf: the facts its method reads, then, for each derived one, the facts its formula
+reads (and theirs), each with its type's unit (98.83%, 690.47万元), as the fact file wrote it
+where that differs (“6,823,700元”), the formula of a derived fact, and the records of a list
+that deducted. Shown numbers are exact up to six places and marked “…” beyond, never rounded
+silently; the JSON report carries every digit. The text, Markdown and JSON reporters all
+draw from `leaf_inputs`, so they agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .. import expr, template
+from .present import plain, shown
+
+if TYPE_CHECKING:
+    from ..model import FactDecl, Policy
+    from ..score import IndicatorResult, Result
+
+
+
+@dataclass(frozen=True)
+class Input:
+    key: str
+    type: str
+    value: object                # exact: Decimal, bool, str, list of texts or of records
+    source: str                  # given | default | derived
+    written: object = None       # as the fact file wrote it (given facts only)
+    formula: str = ""            # derived facts: the formula as the policy wrote it
+    depth: int = 0               # 0: the method reads it; 1 and more: a formula above reads it
+
+
+UNITS = {"zh": {"percent": "%", "money": "万元"}, "en": {"percent": "%", "money": " (×10,000 yuan)"}}
+
+
+def number(value: Decimal, type_: str, lang: str = "zh") -> str:
+    """A number with its type's unit, exact to six places and marked … beyond (never a silent rounding)."""
+    x = expr.shift(value, 2) if type_ == "percent" else value
+    shown = template.rounded(x, 6) if x != x.to_integral_value() else x
+    text = expr.fmt(shown) + ("…" if shown != x else "")
+    return text + UNITS[lang].get(type_, "")
+
+
+def show(value: object, type_: str, lang: str) -> str:
+    if isinstance(value, Decimal):
+        return number(value, type_, lang)
+    if type_ == "list" and isinstance(value, list):
+        return f"{len(value)}条记录计扣" if lang == "zh" else f"{len(value)} record(s) deducted"
+    return template.show(value, "、" if type_ == "texts" else "", lang)
+
+
+def leaf_inputs(result: Result, node: IndicatorResult) -> list[Input]:
+    """The inputs of one leaf, the method's own first, each derived fact followed by its sources."""
+    policy, dept = result.policy, result.department
+    out: list[Input] = []
+    seen: set[str] = set()
+
+    def add(key: str, depth: int) -> None:
+        decl = policy.facts.get(key)
+        if key in seen or decl is None:
+            return
+        seen.add(key)
+        value = node.facts_used[key] if key in node.facts_used else dept.values.get(key)
+        if decl.formula is not None:
+            out.append(Input(key, decl.type, value, "derived", formula=decl.formula.text, depth=depth))
+            for name in decl.formula.names:
+                add(name, depth + 1)
+        elif key in dept.written:
+            out.append(Input(key, decl.type, value, "given", dept.written[key], depth=depth))
+        else:
+            out.append(Input(key, decl.type, value, "default", depth=depth))
+
+    for key in node.facts_used:
+        add(key, 0)
+    return out
+
+
+def record_text(policy: Policy, list_key: str, record: dict[str, object], lang: str) -> str:
+    """One list record as a line: 名称 培训参加人数，目标值 200，实际值 185，差距率 7.5%（计算）."""
+    decl = policy.facts.get(list_key)
+    fields: dict[str, FactDecl] = dict(decl.fields) if decl is not None else {}
+    sep, derived = ("，", "（计算）") if lang == "zh" else (", ", " (computed)")
+    parts = []
+    for k, v in record.items():
+        f = fields.get(k)
+        t = f.type if f is not None else "number"
+        parts.append(f"{k} {show(v, t, lang)}" + (derived if f is not None and f.formula is not None else ""))
+    return sep.join(parts)
+
+
+def lines(result: Result, node: IndicatorResult, lang: str) -> list[str]:
+    """The text lines of one leaf's inputs (text and Markdown reports): key, value with its unit,
+    formula or how it was obtained, as written; a list's deducting records one per line."""
+    zh = lang == "zh"
+    out = []
+    for inp in leaf_inputs(result, node):
+        pad = "  " * inp.depth
+        text = f"{pad}{shown(inp.key)} = {shown(show(inp.value, inp.type, lang))}"
+        if inp.formula:
+            text += f"（{shown(inp.formula)}）" if zh else f" ({shown(inp.formula)})"
+        elif inp.source == "default":
+            text += "（默认值）" if zh else " (default)"
+        elif _differs(inp):
+            text += f"（填报“{shown(plain(inp.written))}”）" if zh else f" (written “{shown(plain(inp.written))}”)"
+        out.append(text)
+        if inp.type == "list" and isinstance(inp.value, list):
+            out += [f"{pad}  · {shown(record_text(result.policy, inp.key, r, lang))}" for r in inp.value if isinstance(r, dict)]
+    return out + [f"注：{shown(n)}" if zh else f"Note: {shown(n)}" for n in node.note_texts(lang)]
+
+
+def _differs(inp: Input) -> bool:
+    """Whether the value as written reads otherwise than as shown (0.9883 for 98.83%, 6,823,700元
+    for 682.37万元): then both are printed. A yes/no, a list or the same text is not repeated."""
+    w = inp.written
+    if w is None or isinstance(w, (bool, list, dict)) or inp.type == "list":
+        return False
+    return str(plain(w)) != show(inp.value, inp.type, "zh")
+
+
+def as_json(inp: Input, lang: str = "zh") -> dict[str, object]:
+    """One input in the JSON report: exact value (Decimal as text), type, how it was shown and obtained."""
+    out: dict[str, object] = {"key": inp.key, "type": inp.type, "value": plain(inp.value), "source": inp.source}
+    if isinstance(inp.value, Decimal):
+        out["shown"] = number(inp.value, inp.type, lang)
+    if _differs(inp):
+        out["written"] = plain(inp.written)
+    if inp.formula:
+        out["formula"] = inp.formula
+    return out
