@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, cast
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 from . import formula_text
-from .intervals import Interval, fmt, fmt_percent, gaps, gaps_located, interval, number_text, overlaps, prose, shift  # noqa: F401  (re-exported: expr is the language's one name)
+from .intervals import MAX_DIGITS, Interval, fmt, fmt_percent, gaps, gaps_located, interval, number_text, overlaps, prose, shift  # noqa: F401  (re-exported: expr is the language's one name)
 
 # Facts are kept exact (every matcher and the scorer compare the same value) and below
 # MAX_ABS in size.

@@ -33,10 +33,15 @@ _NINF = {"-inf", "-∞", "负无穷"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)%?$")
 
 
+# significant digits a number may have (an official amount has 12 at most): numbers reach
+# durable_rules as text (matcher/order.py), and durable keeps text lengths in 16 bits (limits.py)
+MAX_DIGITS = 40
+
+
 def number_text(text: str) -> Decimal:
-    """'10%' -> 0.1, '3' -> 3; raises ValueError."""
+    """'10%' -> 0.1, '3' -> 3; raises ValueError (also beyond MAX_DIGITS digits)."""
     t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
-    if not _NUMBER.match(t):
+    if not _NUMBER.match(t) or sum(ch.isdigit() for ch in t.lstrip("+-0.")) > MAX_DIGITS:
         raise ValueError(text)
     if t.endswith("%"):
         return shift(Decimal(t[:-1]), -2)

@@ -17,6 +17,8 @@ what remains is refused here, before anything runs, with a located error:
 |                                          |           |   as empty or as a prefix                           |
 | records in one list fact                 | 1,000     | 32-bit fact ids: false duplicates (a record lost)   |
 |                                          |           |   from ~38,000 in one session; ~9 KB per record     |
+| significant digits of a number (a fact   | 40        | a number reaches durable as order-preserving text   |
+|   value, an interval edge: MAX_DIGITS)   |           |   (matcher/order.py), itself a string: the 16 bits  |
 
 Policy limits are E315, fact values E407. The per-ruleset and per-session bounds the compiler
 uses (SHARD_*, ITEM_FACTS_PER_SESSION) are here too, each with what was measured.

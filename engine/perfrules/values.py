@@ -59,6 +59,8 @@ def _coerce_number(decl: FactDecl, raw):
         return None, problem
     if not value.is_finite() or abs(value) >= expr.MAX_ABS:
         return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
+    if len("".join(map(str, value.as_tuple().digits)).strip("0")) > expr.MAX_DIGITS:    # not normalize(): it rounds to 28
+        return None, (f"数字的有效位数超过 {expr.MAX_DIGITS} 位。", f"more than {expr.MAX_DIGITS} significant digits", "E407")
     if t == "count" and value != value.to_integral_value():
         return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
     if decl.min is not None and value < decl.min:
