@@ -242,6 +242,14 @@ class Grade:
     name_en: str = ""
 
 
+@dataclass(frozen=True)
+class Spending:
+    """Which facts a report's 部门整体收支情况 shows (the policy's optional `report:`)."""
+    budget: str
+    actual: str
+    rate: str
+
+
 @dataclass(frozen=True, eq=False)     # a policy is itself (its sha256 names its content)
 class Policy:
     id: str
@@ -260,6 +268,7 @@ class Policy:
     file: str = ""
     sha256: str = ""
     official: bool = True         # chosen by its id; False: by a path, and then `id` is that path
+    spending: Spending | None = None  # the facts of 部门整体收支情况 in a docx or HTML report
 
     def leaves(self) -> list[Leaf]:
         return self._leaves

@@ -18,7 +18,7 @@ from . import expr, limits, overrides, units
 from .load import Document, json_path, load_file, load_text
 from .methods import METHODS, Checks, Head
 from .methods.base import dec, name_hints, reason_paths
-from .model import FactDecl, Grade, Group, Indicator, Leaf, Path, Policy
+from .model import NUMERIC_TYPES, FactDecl, Grade, Group, Indicator, Leaf, Path, Policy, Spending
 from .problems import InputError, Problem, show_value
 from .schema import schema_problems, yaml11_problems
 from .values import DEFAULT_MONEY_UNIT, coerce
@@ -89,6 +89,7 @@ class _PolicyBuilder:
         self.checks = Checks(facts, self.err)
         ids: dict[str, Path] = {}
         tops = tuple(self.build_indicator(x, ("indicators", i), ids, ()) for i, x in enumerate(d["indicators"]))
+        spending = self.build_spending(d.get("report"))
         limits.policy_problems(self.checks.rules, facts, self.err)     # what durable_rules cannot run
         total = sum((t.points for t in tops), Decimal(0))
         if total != full:
@@ -99,7 +100,15 @@ class _PolicyBuilder:
             grades=grades, facts=facts, indicators=tops, rules=tuple(self.checks.rules), title_en=d.get("title_en", ""),
             region=d.get("region", ""), subject=d.get("subject", "部门整体支出绩效"),
             subject_en=d.get("subject_en", "overall expenditure performance"), file=self.doc.file,
-            sha256=content_hash(d))
+            sha256=content_hash(d), spending=spending)
+
+    def build_spending(self, raw: Mapping[str, str] | None) -> Spending | None:
+        """`report: {budget, actual, rate}`: facts of the right types (the schema has the keys)."""
+        if raw is None:
+            return None
+        for key, want in (("budget", set(NUMERIC_TYPES)), ("actual", set(NUMERIC_TYPES)), ("rate", {"percent"})):
+            self.checks.fact_of(raw[key], ("report", key), want, f"report 的 {key} ")
+        return Spending(raw["budget"], raw["actual"], raw["rate"])
 
     # -- facts ---------------------------------------------------------------------------------
     def build_facts(self, items: list[dict[str, Any]], path: Path, pending: dict[Path, str]) -> dict[str, FactDecl]:

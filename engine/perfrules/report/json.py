@@ -1,4 +1,5 @@
-"""The evaluate result as JSON (schemas/result.schema.json): scores as two-place decimal strings;
+"""The evaluate result as JSON (schemas/result.schema.json): scores as two-place decimal strings,
+the 自评结论 text (`conclusion`) and 部门编码 (`code`, when the fact file gives one);
 with overrides, each leaf's `override` and the total the rules alone give (`rules_score`).
 
 `to_dict` is the one JSON shape of a Result: `perfrules evaluate -f json` writes it and a batch
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..model import Leaf
 from . import inputs
-from .present import dump_json, money, name, plain, reason_text, title
+from .present import conclusion, dump_json, money, name, plain, reason_text, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -55,11 +56,13 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
         "schema_version": 1,
         "policy": {"id": p.id, "title": title(p, lang), "version": p.version, "sha256": p.sha256},
         "department": result.department.name,
+        **({"code": result.department.code} if result.department.code else {}),
         **({"project": result.department.project} if result.department.project else {}),
         "year": result.department.year if result.department.year is not None else p.year,
         "score": money(result.score),
         "max_score": money(result.max_score),
         "grade": result.grade(lang),
+        "conclusion": conclusion(result, lang),
         "indicators": [_node(result, t, lang) for t in result.indicators],
         "deductions": [
             {"indicator": d.indicator.id, "name": name(d.indicator, lang),
