@@ -39,3 +39,199 @@ def test_report_facts_are_checked_like_other_references(line, code):
     with pytest.raises(InputError) as exc:
         load_policy_text(bad, "bad.yaml")
     assert [(p.code, p.path) for p in exc.value.problems] == [(code, "$.report." + ("budget" if code == "E304" else "rate"))]
+
+
+# ---- Word ------------------------------------------------------------------------------------
+
+SEED_TABLE = [  # 指标, 分值, 得分, 扣分 — the seed's three deductions and every full mark
+    ("YS 预算执行", "10.00", "9.88", "0.12"), ("YS-01 部门预算资金支出率", "10.00", "9.88", "0.12"),
+    ("LZ 履职效能", "50.00", "49.00", "1.00"), ("LZ-01 部门绩效指标完成情况", "40.00", "39.00", "1.00"),
+    ("LZ-02 年度重点工作任务完成情况", "10.00", "10.00", ""), ("GL 管理效率", "40.00", "38.00", "2.00"),
+    ("GL-01 绩效管理制度建设", "3.00", "1.00", "2.00"), ("GL-02 预决算编制与公开", "10.00", "10.00", ""),
+    ("GL-03 政府采购管理", "9.00", "9.00", ""), ("GL-04 资产管理", "9.00", "9.00", ""),
+    ("GL-05 绩效管理工作开展", "9.00", "9.00", ""), ("合计", "100.00", "96.88", "3.12"),
+]
+
+
+def _docx(tmp_path, *extra):
+    import docx
+    out = tmp_path / "自评报告.docx"
+    proc = cli("evaluate", str(PANYU_FACTS), "-o", str(out), *extra)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == b"" and proc.stderr == b""
+    return docx.Document(str(out))
+
+
+def test_the_docx_holds_the_score_table_and_the_seed_conclusion(tmp_path):
+    doc = _docx(tmp_path)
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "中共广州市番禺区直属机关工作委员会2023年度部门整体支出绩效自评报告"
+    assert "本部门2023年度全年预算690.47万元，实际支出682.37万元，完成率98.83%。" in texts
+    assert SEED_CONCLUSION in texts
+    assert "自评得分：96.88分（满分100分），等级：优" in texts
+    assert texts[-1].startswith("填报单位：中共广州市番禺区直属机关工作委员会　　填报人：")
+    [table] = doc.tables
+    rows = [[c.text for c in r.cells] for r in table.rows]
+    assert rows[0] == ["指标", "分值", "得分", "扣分", "扣分原因", "目标值/实际值"]
+    assert [(r[0].lstrip("　"), *r[1:4]) for r in rows[1:]] == SEED_TABLE
+    by_id = {r[0].split()[0].lstrip("　"): r for r in rows[1:]}
+    assert by_id["YS-01"][4:] == ["部门预算资金支出率98.83%，按得分计算公式，扣分0.12分", "实际值 98.83%"]
+    assert by_id["LZ-01"][5] == "培训参加人数：目标值 200，实际值 185；群团活动参加人数：目标值 150，实际值 140"
+
+
+def test_the_docx_is_a4_in_chinese_fonts_word_honours(tmp_path):
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+    doc = _docx(tmp_path)
+    section = doc.sections[0]
+    assert (round(section.page_width / Mm(1)), round(section.page_height / Mm(1))) == (210, 297)
+    runs = [r for p in doc.paragraphs for r in p.runs] + \
+           [r for row in doc.tables[0].rows for c in row.cells for p in c.paragraphs for r in p.runs]
+    assert runs and {r.font.name for r in runs} == {"宋体", "仿宋_GB2312"}
+    for r in runs:     # the East-Asian attribute, which Word reads for Chinese text
+        assert r._element.rPr.rFonts.get(qn("w:eastAsia")) == r.font.name
+        assert r.font.size is not None and r.font.size.pt >= 10.5
+    normal = doc.styles["Normal"].element.rPr.rFonts
+    assert normal.get(qn("w:eastAsia")) == "仿宋_GB2312"
+
+
+def test_the_docx_in_english_and_text_word_cannot_hold(tmp_path):
+    facts = tmp_path / "f.yaml"
+    facts.write_text(PANYU_FACTS.read_text(encoding="utf-8").replace(
+        "department: 中共广州市番禺区直属机关工作委员会", 'department: "工委\\x07<b>&"'), encoding="utf-8")
+    out = tmp_path / "r.docx"
+    proc = cli("evaluate", str(facts), "-o", str(out), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr.decode()
+    import docx
+    texts = [p.text for p in docx.Document(str(out)).paragraphs]
+    assert texts[0] == "工委\ufffd<b>&: 2023 self-evaluation (overall expenditure performance)"
+    assert [c.text for c in docx.Document(str(out)).tables[0].rows[0].cells][:4] == ["Indicator", "Points", "Score", "Lost"]
+
+
+def test_docx_never_goes_to_a_terminal(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+    from conftest import ROOT
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "perfrules", "evaluate", str(PANYU_FACTS), "-f", "docx"],
+                              stdout=child, stderr=subprocess.PIPE, cwd=ROOT, timeout=120)
+        os.set_blocking(main, False)
+        try:
+            shown_on_terminal = os.read(main, 4096)
+        except BlockingIOError:
+            shown_on_terminal = b""
+    finally:
+        os.close(main)
+        os.close(child)
+    assert proc.returncode == 2
+    assert "[E602] -f docx 是二进制文件，不能输出到终端。" in proc.stderr.decode()
+    assert "-o 报告.docx" in proc.stderr.decode()
+    assert shown_on_terminal == b""
+
+
+def test_docx_through_a_pipe_is_the_document():
+    proc = cli("evaluate", str(PANYU_FACTS), "-f", "docx")
+    assert proc.returncode == 0 and proc.stdout[:2] == b"PK"
+
+
+# ---- -o and -f -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, fmt, hint", [
+    ("r.docx", "text", "改用 -o r.txt，或 -f docx"),
+    ("r.txt", "docx", "改用 -o r.docx，或 -f text"),
+    ("r.md", "json", "改用 -o r.json，或 -f markdown"),
+    ("r.pdf", None, "换一个扩展名，如 .txt、.json、.md、.docx、.html"),
+])
+def test_an_output_suffix_that_contradicts_the_format_is_refused(tmp_path, name, fmt, hint):
+    out = tmp_path / name
+    proc = cli("evaluate", str(PANYU_FACTS), "-o", str(out), *(["-f", fmt] if fmt else []))
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "E602" in err and hint in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, starts", [("r.json", b"{"), ("r.md", "# 中共".encode()), ("r.docx", b"PK"),
+                                          ("r.html", b"<!DOCTYPE html>"), ("r", "评分办法：".encode()),
+                                          ("R.TXT", "评分办法：".encode())])
+def test_the_output_suffix_chooses_the_format(tmp_path, name, starts):
+    out = tmp_path / name
+    proc = cli("evaluate", str(PANYU_FACTS), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert out.read_bytes().startswith(starts)
+
+
+# ---- HTML ------------------------------------------------------------------------------------
+
+def test_the_html_page_is_self_contained_and_escapes_user_text(tmp_path):
+    facts = tmp_path / "f.yaml"
+    facts.write_text(PANYU_FACTS.read_text(encoding="utf-8").replace(
+        "department: 中共广州市番禺区直属机关工作委员会", "department: '工委<script>alert(1)</script>&\"x\"'"), encoding="utf-8")
+    out = tmp_path / "r.html"
+    proc = cli("evaluate", str(facts), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and "工委&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;x&quot;" in page
+    for external in ("http:", "https:", "src=", "<link", "@import", "url("):
+        assert external not in page
+    assert "@media print" in page and "size: A4" in page
+    assert SEED_CONCLUSION.replace("区直机关工委", "", 1) in page
+    assert page.count("<tr") == 1 + len(SEED_TABLE)
+
+
+def _pixels(png: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and unfiltered rows of an 8-bit RGB(A) PNG, as Chromium writes them."""
+    import struct
+    import zlib
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, data, width, height, bpp = 8, b"", 0, 0, 4
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6)
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            data += body
+        pos += 12 + length
+    raw, stride, rows, prev = zlib.decompress(data), width * bpp, [], bytearray(width * bpp)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            pr = a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else b if abs(p - b) <= abs(p - c) else c
+            line[i] = (line[i] + (0, a, b, (a + b) // 2, pr)[kind]) & 0xFF
+        rows.append(bytes(line))
+        prev = line
+    return width, height, rows
+
+
+def test_the_html_report_renders_in_headless_chromium(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("HYPOTHESIS_PROFILE") == "ci":      # .ci/run installs it: missing there is a failure
+            pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
+        pytest.skip("Debian's chromium is not installed here (apt-get install chromium)")
+    page = tmp_path / "自评报告.html"
+    assert cli("evaluate", str(PANYU_FACTS), "-o", str(page)).returncode == 0
+    shot = tmp_path / "screenshot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1400", "--hide-scrollbars",
+                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    width, height, rows = _pixels(shot.read_bytes())
+    assert (width, height) == (1000, 1400)
+    bpp = len(rows[0]) // width
+    dark = [sum(1 for x in range(0, len(r), bpp) if r[x] < 128) for r in rows]
+    inked = sum(dark) / (width * height)
+    assert 0.005 < inked < 0.3                  # text and table lines on a white page, not blank, not black
+    assert any(dark[:150]) and any(dark[700:])   # the title at the top, the table and conclusion further down

@@ -36,6 +36,8 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    docx = "docx"
+    html = "html"
 
 
 class Lang(str, Enum):
@@ -45,6 +47,9 @@ class Lang(str, Enum):
 
 PolicyOpt = Annotated[Optional[str], typer.Option("--policy", "-p", help="评分办法编号或文件（默认取事实文件中的 policy:）。Policy id or file.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。Output format.")]
+# evaluate and audit: -f left out, the -o suffix decides (formats.py)
+ReportFormatOpt = Annotated[Optional[Format], typer.Option(
+    "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件（原子写入）。Write to a file.")]
@@ -112,6 +117,16 @@ def _refuse_inputs(output: Path | None, inputs: list[Path], policy: str | None, 
         _fail(exc.problems, lang, False, fmt)
 
 
+def _format(report: str, fmt: Format | None, output: Path | None, lang: str) -> str:
+    """The format to write in: -f, or the one -o's suffix names; E602 (exit 2) when they disagree."""
+    from .formats import report_format
+    from .report import REPORTERS
+    try:
+        return report_format(fmt.value if fmt else None, output, tuple(REPORTERS[report]), sys.stdout.isatty())
+    except InputError as exc:
+        _fail(exc.problems, lang, False, fmt.value if fmt else "text")
+
+
 def _guarded(work, *args):
     """work(*args) in a guarded child (guard.call): its value, its exception, or EngineCrash."""
     from .guard import call
@@ -122,17 +137,18 @@ def _guarded(work, *args):
 def evaluate(
     facts: Annotated[list[Path], typer.Argument(help="事实文件（可多个）。Fact files.", show_default=False)],
     policy: PolicyOpt = None,
-    format: FormatOpt = Format.text,
+    format: ReportFormatOpt = None,
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
-    _refuse_inputs(output, facts, policy, lang.value, format.value)
-    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value, verbose)
+    _refuse_inputs(output, facts, policy, lang.value, format.value if format else "text")   # E601 first: it guards an input
+    fmt = _format("result", format, output, lang.value)
+    problems, out = _guarded(_evaluated, facts, policy, fmt, lang.value, verbose)
     if problems:
-        _fail(problems, lang.value, verbose, format.value)
-    _deliver(out, format.value, lang.value, output)
+        _fail(problems, lang.value, verbose, fmt)
+    _deliver(out, fmt, lang.value, output)
 
 
 def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False) -> tuple[list[Problem], bytes]:
@@ -206,17 +222,18 @@ def _tested(paths: list[Path] | None, fmt: str, lang: str, verbose: bool) -> tup
 def audit(
     facts: Annotated[list[Path], typer.Argument(help="带 claimed（自报得分与扣分）的事实文件。Fact files with a claimed block.", show_default=False)],
     policy: PolicyOpt = None,
-    format: FormatOpt = Format.text,
+    format: ReportFormatOpt = None,
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
 ):
     """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
-    _refuse_inputs(output, facts, policy, lang.value, format.value)
-    problems, out, found = _guarded(_audited, facts, policy, format.value, lang.value)
+    _refuse_inputs(output, facts, policy, lang.value, format.value if format else "text")   # E601 first: it guards an input
+    fmt = _format("audit", format, output, lang.value)
+    problems, out, found = _guarded(_audited, facts, policy, fmt, lang.value)
     if problems:
-        _fail(problems, lang.value, verbose, format.value)
-    _deliver(out, format.value, lang.value, output)
+        _fail(problems, lang.value, verbose, fmt)
+    _deliver(out, fmt, lang.value, output)
     if found:
         raise typer.Exit(1)
 

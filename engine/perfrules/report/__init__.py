@@ -6,7 +6,7 @@ join the table beside text, JSON and Markdown, and so that the CLI can send any 
 stdout or atomically to --output without knowing what is inside.
 
     report      data                              formats
-    result      list[score.Result]                text, json, markdown
+    result      list[score.Result]                text, json, markdown, docx, html
     problems    list[problems.Problem]            text, json
     validate    list[checks.FileCheck]            text, json
     policies    list[checks.ShippedPolicy]        text, json
@@ -30,7 +30,8 @@ class Reporter(Protocol):
 
 # report -> format -> "module:function" under perfrules.report
 REPORTERS: dict[str, dict[str, str]] = {
-    "result": {"text": "text:write", "json": "json:write", "markdown": "markdown:write"},
+    "result": {"text": "text:write", "json": "json:write", "markdown": "markdown:write",
+               "docx": "word:write", "html": "web:write"},
     "problems": {"text": "problems:write_text", "json": "problems:write_json"},
     "validate": {"text": "validate:write_text", "json": "validate:write_json"},
     "policies": {"text": "policies:write_text", "json": "policies:write_json"},

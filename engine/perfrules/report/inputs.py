@@ -131,3 +131,28 @@ def as_json(inp: Input, lang: str = "zh") -> dict[str, object]:
     if inp.formula:
         out["formula"] = inp.formula
     return out
+
+
+def measured(result: Result, node: IndicatorResult, lang: str = "zh") -> list[str]:
+    """A leaf's 目标值/实际值 for the docx and HTML score tables, where its method has them: a
+    list method's deducting records, each as its label and the numbers the fact file gave for
+    it (目标值 200，实际值 185); a rate's actual value (实际值 98.83%, to two places as the
+    self-evaluation reports print it). Other methods (counts, checklists) have none: []."""
+    out = []
+    for inp in leaf_inputs(result, node):
+        if inp.depth == 0 and inp.type == "percent" and isinstance(inp.value, Decimal):
+            out.append(("实际值 " if lang == "zh" else "actual ") + format(expr.round2(expr.shift(inp.value, 2)), "f") + "%")
+        elif inp.depth == 0 and inp.type == "list" and isinstance(inp.value, list):
+            out += [_record_numbers(result.policy, inp.key, r, lang) for r in inp.value if isinstance(r, dict)]
+    return out
+
+
+def _record_numbers(policy: Policy, list_key: str, record: dict[str, object], lang: str) -> str:
+    """名称：目标值 200，实际值 185 — the record's first text field, then its given numbers."""
+    decl = policy.facts.get(list_key)
+    fields = dict(decl.fields) if decl is not None else {}
+    label = next((str(v) for k, v in record.items() if k in fields and fields[k].type == "text"), "")
+    numbers = [f"{k} {show(v, fields[k].type, lang)}" for k, v in record.items()
+               if k in fields and isinstance(v, Decimal) and fields[k].formula is None]
+    sep = "，" if lang == "zh" else ", "
+    return (f"{label}{'：' if lang == 'zh' else ': '}" if label else "") + sep.join(numbers)
