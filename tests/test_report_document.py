@@ -235,3 +235,13 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path):
     inked = sum(dark) / (width * height)
     assert 0.005 < inked < 0.3                  # text and table lines on a white page, not blank, not black
     assert any(dark[:150]) and any(dark[700:])   # the title at the top, the table and conclusion further down
+
+
+@pytest.mark.parametrize("args", [["audit", "-f", "docx", "-o", "a.docx"], ["audit", "-o", "a.html"]])
+def test_only_evaluate_writes_documents(tmp_path, args):
+    from conftest import EXAMPLES
+    claimed = sorted((EXAMPLES / "audit").glob("*.yaml"))[0]
+    args = [a if not a.startswith("a.") else str(tmp_path / a) for a in args]
+    proc = cli(args[0], str(claimed), *args[1:])
+    assert proc.returncode == 2 and "E602" in proc.stderr.decode()
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,7 @@ def cli(*args, env=None):
 @pytest.mark.parametrize("args,zh,hint", [
     (["evalute", "x.yaml"], "未知命令“evalute”。", "是否想写“evaluate”？"),
     (["evaluate", "x.yaml", "--polcy", "p"], "未知选项 --polcy。", "是否想写“--policy”？"),
-    (["evaluate", "x.yaml", "-f", "xml"], "的值“xml”不在可选范围内，可选：text、json、markdown。", "运行 perfrules --help"),
+    (["evaluate", "x.yaml", "-f", "xml"], "的值“xml”不在可选范围内，可选：text、json、markdown、docx、html。", "运行 perfrules --help"),
     (["evaluate"], "缺少参数 FACTS", "运行 perfrules --help"),
     (["evaluate", "x.yaml", "--policy"], "选项 --policy 后面需要一个值。", "运行 perfrules --help"),
     (["batch", "x.csv", "--jobs", "-3"], "应为不小于 0 的整数，实际是“-3”。", "运行 perfrules --help"),
@@ -51,7 +51,7 @@ def test_the_language_can_come_from_the_environment():
 
 def test_help_speaks_chinese_and_english_on_request():
     zh = cli("evaluate", "--help").stdout
-    assert zh.startswith("用法：perfrules evaluate") and "选项:" in zh and "显示本帮助并退出" in zh and "[默认：text]" in zh
+    assert zh.startswith("用法：perfrules evaluate") and "选项:" in zh and "显示本帮助并退出" in zh and "默认：zh]" in zh
     en = cli("evaluate", "--help", "--lang", "en").stdout
     assert en.startswith("Usage: perfrules evaluate") and "Options:" in en
 

@@ -36,6 +36,12 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class ReportFormat(str, Enum):     # evaluate and audit: documents too (formats.py)
+    text = "text"
+    json = "json"
+    markdown = "markdown"
     docx = "docx"
     html = "html"
 
@@ -48,7 +54,7 @@ class Lang(str, Enum):
 PolicyOpt = Annotated[Optional[str], typer.Option("--policy", "-p", help="评分办法编号或文件（默认取事实文件中的 policy:）。Policy id or file.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。Output format.")]
 # evaluate and audit: -f left out, the -o suffix decides (formats.py)
-ReportFormatOpt = Annotated[Optional[Format], typer.Option(
+ReportFormatOpt = Annotated[Optional[ReportFormat], typer.Option(
     "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
@@ -117,7 +123,7 @@ def _refuse_inputs(output: Path | None, inputs: list[Path], policy: str | None, 
         _fail(exc.problems, lang, False, fmt)
 
 
-def _format(report: str, fmt: Format | None, output: Path | None, lang: str) -> str:
+def _format(report: str, fmt: ReportFormat | None, output: Path | None, lang: str) -> str:
     """The format to write in: -f, or the one -o's suffix names; E602 (exit 2) when they disagree."""
     from .formats import report_format
     from .report import REPORTERS

@@ -19,6 +19,7 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
     "docx": (".docx",), "html": (".html", ".htm"),
 }
 BINARY = frozenset({"docx"})
+DOCUMENTS = frozenset({"docx", "html"})     # the 自评报告 as a document: evaluate's only
 
 
 def report_format(fmt: str | None, output: Path | None, formats: tuple[str, ...], to_terminal: bool = False) -> str:
@@ -32,6 +33,10 @@ def report_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]
                      f"unsupported output suffix '{suffix}': --output must end in {_all(formats, ', ')}",
                      f"换一个扩展名，如 {_all(formats, '、')}。", f"use one of {_all(formats, ', ')}")
     chosen = fmt or named or "text"
+    if chosen in DOCUMENTS and chosen not in formats:
+        raise _error(output, f"这个命令没有 -f {chosen} 格式：只有 evaluate 写 {chosen}。",
+                     f"this command has no -f {chosen}: only evaluate writes {chosen}",
+                     f"改用 {_all(formats, '、')}。", f"use {_all(formats, ', ')}")
     if output is not None and suffix and named != chosen:
         right = SUFFIXES[chosen][0]
         raise _error(output, f"输出文件以“{suffix}”结尾，格式却是 -f {chosen}：写出的文件会名不副实。",
