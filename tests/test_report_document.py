@@ -245,3 +245,20 @@ def test_only_evaluate_writes_documents(tmp_path, args):
     proc = cli(args[0], str(claimed), *args[1:])
     assert proc.returncode == 2 and "E602" in proc.stderr.decode()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_several_departments_are_one_document_each_on_its_own_page(tmp_path):
+    import docx
+    from conftest import EXAMPLES
+    out = tmp_path / "两个.docx"
+    proc = cli("evaluate", str(EXAMPLES / "national-project-2024.yaml"), str(PANYU_FACTS), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    doc = docx.Document(str(out))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "示例县农业农村局（虚构）2024年度项目支出绩效自评报告"
+    assert "一、预算执行情况" in texts and "本项目2024年度全年预算120万元，实际支出112.86万元，完成率94.05%。" in texts
+    assert "中共广州市番禺区直属机关工作委员会2023年度部门整体支出绩效自评报告" in texts and SEED_CONCLUSION in texts
+    assert len(doc.tables) == 2 and 'w:type="page"' in doc.element.xml
+    html = tmp_path / "两个.html"
+    assert cli("evaluate", str(EXAMPLES / "national-project-2024.yaml"), str(PANYU_FACTS), "-o", str(html)).returncode == 0
+    assert html.read_text(encoding="utf-8").count("<section>") == 2

@@ -55,7 +55,8 @@ def outline(result: Result, lang: str = "zh") -> Outline:
         title=f"{who}{year}年度{p.subject}自评报告" if zh else f"{who}: {year} self-evaluation ({p.subject_en})",
         policy=(f"评分办法：{title(p, lang)}（{policy_ref(p, lang)}，版本 {p.version}）" if zh else
                 f"Policy: {title(p, lang)} ({policy_ref(p, lang)}, version {p.version})"),
-        spending_heading="一、部门整体收支情况" if zh else "1. Income and spending",
+        spending_heading=(("一、部门整体收支情况" if _whole(result) else "一、预算执行情况") if zh else
+                          "1. Budget and spending"),
         spending=spending(result, lang),
         table_heading="二、绩效自评得分情况" if zh else "2. Scores",
         rows=tuple(rows(result, lang)),
@@ -70,7 +71,8 @@ def outline(result: Result, lang: str = "zh") -> Outline:
 
 
 def spending(result: Result, lang: str = "zh") -> str:
-    """本部门2023年度全年预算690.47万元，实际支出682.37万元，完成率98.83%。 — as the seed's 一（四）."""
+    """本部门2023年度全年预算690.47万元，实际支出682.37万元，完成率98.83%。 — as the seed's 一（四）
+    (本项目… under 预算执行情况 for a project's self-evaluation)."""
     s, values = result.policy.spending, result.department.values
     if s is None:
         return ""
@@ -82,8 +84,14 @@ def spending(result: Result, lang: str = "zh") -> str:
     shown_rate = format(expr.round2(expr.shift(rate, 2)), "f") + "%"
     year = result.department.year if result.department.year is not None else result.policy.year
     if lang == "zh":
-        return f"本部门{year}年度全年预算{budget_text}，实际支出{actual_text}，完成率{shown_rate}。"
+        who = "本部门" if _whole(result) else "本项目"
+        return f"{who}{year}年度全年预算{budget_text}，实际支出{actual_text}，完成率{shown_rate}。"
     return f"In {year} the budget was {budget_text}; actual spending {actual_text}, a rate of {shown_rate}."
+
+
+def _whole(result: Result) -> bool:
+    """A department's overall self-evaluation (部门整体), not a project's."""
+    return not result.department.project and result.policy.subject == "部门整体支出绩效"
 
 
 def rows(result: Result, lang: str = "zh") -> list[Row]:
