@@ -198,7 +198,7 @@ def test_output_folder_missing_is_e601_in_the_asked_language(tmp_path: Path):
     target = tmp_path / "没有这个文件夹" / "结果.txt"
     zh = invoke("evaluate", PANYU_FACTS, "--output", target)
     assert zh.exit_code == 2 and "错误 [E601] 输出目录不存在" in zh.stderr
-    en = invoke("evaluate", PANYU_FACTS, "--output", target, "--lang", "en", "--format", "json")
+    en = invoke("evaluate", PANYU_FACTS, "--output", target.with_suffix(".json"), "--lang", "en", "--format", "json")
     assert en.exit_code == 2 and json.loads(en.stderr)["problems"][0]["code"] == "E601"
     assert not target.parent.exists()
 

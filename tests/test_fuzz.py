@@ -688,11 +688,11 @@ def cli_case(draw):
     if command != "test" and draw(st.booleans()):
         args += ["-p", draw(st.sampled_from(sorted(SHIPPED) + ["nope/none/2023", "", "/dev/null", str(WORK), "..", "\u200b",
                                                                str(folder / "policy.yaml"), "x" * 300, "-x", "--help"]))]
-    if command != "batch":
-        args += ["-f", draw(st.sampled_from(["text", "json", "markdown"]))]
+    if command != "batch" and (command != "evaluate" or draw(st.booleans())):    # evaluate: or -o's suffix decides
+        args += ["-f", draw(st.sampled_from(["text", "json", "markdown"] + (["html"] if command == "evaluate" else [])))]
     args += ["--lang", draw(st.sampled_from(["zh", "en"]))]
     if command in ("evaluate", "batch") and draw(st.integers(0, 4)) == 0:
-        names = ["out.txt", "missing/out.txt", "cli", "x" * 300] if command == "evaluate" else \
+        names = ["out.txt", "out.docx", "out.html", "missing/out.txt", "cli", "x" * 300] if command == "evaluate" else \
             ["out.csv", "out.jsonl", "out.xlsx", "missing/out.csv", "out.txt", "x" * 300 + ".csv"]
         args += ["-o", str(WORK / draw(st.sampled_from(names)))]
     if draw(st.integers(0, 9)) == 0:
