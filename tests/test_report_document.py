@@ -262,3 +262,21 @@ def test_several_departments_are_one_document_each_on_its_own_page(tmp_path):
     html = tmp_path / "两个.html"
     assert cli("evaluate", str(EXAMPLES / "national-project-2024.yaml"), str(PANYU_FACTS), "-o", str(html)).returncode == 0
     assert html.read_text(encoding="utf-8").count("<section>") == 2
+
+
+def test_a_docx_and_a_page_mark_an_override_and_show_the_rules_score():
+    import io
+
+    import docx
+    from conftest import EXAMPLES
+
+    from perfrules.report import to_bytes
+    from perfrules.service import evaluate_file
+    result = evaluate_file(EXAMPLES / "weighted" / "chongqing-style-2021.example.yaml")
+    doc = docx.Document(io.BytesIO(to_bytes("result", "docx", [result])))
+    texts = [p.text for p in doc.paragraphs]
+    assert "按评分规则计算：89.57 分；认定 1 项（YS-02），认定后 90.93 分。" in texts
+    labels = [r.cells[0].text.lstrip("　") for r in doc.tables[0].rows]
+    assert "YS-02 政府采购执行率（认定）" in labels
+    page = to_bytes("result", "html", [result]).decode()
+    assert "YS-02 政府采购执行率（认定）" in page and "认定后 90.93 分" in page
