@@ -280,3 +280,10 @@ def test_a_docx_and_a_page_mark_an_override_and_show_the_rules_score():
     assert "YS-02 政府采购执行率（认定）" in labels
     page = to_bytes("result", "html", [result]).decode()
     assert "YS-02 政府采购执行率（认定）" in page and "认定后 90.93 分" in page
+
+
+def test_the_docx_table_prints_its_header_on_every_page_and_never_splits_a_row(tmp_path):
+    from docx.oxml.ns import qn
+    rows = _docx(tmp_path).tables[0].rows
+    assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows[1:])

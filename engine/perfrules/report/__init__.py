@@ -14,8 +14,9 @@ stdout or atomically to --output without knowing what is inside.
     cases       cases.Suite                       text, json
 
 Reporters depend on these data objects only, never on one another; what they share is in
-present.py. The table names modules instead of importing them: `perfrules validate` does not
-load the Markdown reporter (start-up time is a target, issue 4).
+present.py (and paper.py: the parts of the docx and HTML 自评报告). The table names modules
+instead of importing them: `perfrules validate` does not load the Markdown reporter (start-up
+time is a target, issue 4).
 """
 from __future__ import annotations
 

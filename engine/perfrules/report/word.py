@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
@@ -96,13 +97,20 @@ def _table(doc: DocumentObject, o: Outline, lang: str) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _cells(table.rows[0].cells, HEADERS[lang], bold=True)
+    _row_property(table.rows[0], "w:tblHeader")            # the header again on every printed page
     for row in o.rows:
-        cells = table.add_row().cells
+        added = table.add_row()
+        _row_property(added, "w:cantSplit")                # a row is never cut across two pages
+        cells = added.cells
         label = "　" * row.depth + row.cells[0]           # ideographic spaces: the tree's depth
         _cells(cells, (label, *row.cells[1:]), bold=row.group)
     for column, width in zip(table.columns, WIDTHS_MM):
         for cell in column.cells:
             cell.width = Mm(width)
+
+
+def _row_property(row, tag: str) -> None:
+    row._tr.get_or_add_trPr().append(OxmlElement(tag))
 
 
 def _cells(cells, texts: tuple[str, ...], bold: bool) -> None:
