@@ -212,7 +212,8 @@ def _pixels(png: bytes) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
-def test_the_html_report_renders_in_headless_chromium(tmp_path):
+def _chromium(tmp_path, *args: str):
+    """The seed's HTML report, and Debian's headless Chromium run on it with `args`."""
     import os
     import shutil
     import subprocess
@@ -223,11 +224,24 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path):
         pytest.skip("Debian's chromium is not installed here (apt-get install chromium)")
     page = tmp_path / "自评报告.html"
     assert cli("evaluate", str(PANYU_FACTS), "-o", str(page)).returncode == 0
-    shot = tmp_path / "screenshot.png"
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1400", "--hide-scrollbars",
-                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
+                    f"--user-data-dir={tmp_path / 'profile'}", *args, page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+
+
+def test_the_html_report_prints_on_a4(tmp_path):
+    import re
+    pdf = tmp_path / "printed.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert 1 <= len(boxes) <= 3                                   # the @page rule: A4, 595 × 842 pt
+    assert all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)
+
+
+def test_the_html_report_renders_in_headless_chromium(tmp_path):
+    shot = tmp_path / "screenshot.png"
+    _chromium(tmp_path, "--window-size=1000,1400", "--hide-scrollbars", f"--screenshot={shot}")
     width, height, rows = _pixels(shot.read_bytes())
     assert (width, height) == (1000, 1400)
     bpp = len(rows[0]) // width
