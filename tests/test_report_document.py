@@ -70,6 +70,7 @@ def test_the_docx_holds_the_score_table_and_the_seed_conclusion(tmp_path):
     assert SEED_CONCLUSION in texts
     assert "自评得分：96.88分（满分100分），等级：优" in texts
     assert texts[-1].startswith("填报单位：中共广州市番禺区直属机关工作委员会　　填报人：")
+    assert (doc.core_properties.title, doc.core_properties.author) == (texts[0], "perfrules")
     [table] = doc.tables
     rows = [[c.text for c in r.cells] for r in table.rows]
     assert rows[0] == ["指标", "分值", "得分", "扣分", "扣分原因", "目标值/实际值"]

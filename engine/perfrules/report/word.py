@@ -10,6 +10,7 @@ are one document, a page break between them.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, BinaryIO
 
 from docx import Document
@@ -37,10 +38,16 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:
     doc = Document()
     _page(doc)
-    for i, result in enumerate(results):
+    outlines = [outline(r, lang) for r in results]
+    for i, o in enumerate(outlines):
         if i:
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _department(doc, outline(result, lang), lang)
+        _department(doc, o, lang)
+    props = doc.core_properties              # not python-docx's own template's (author "python-docx", 2013)
+    props.title = _xml(outlines[0].title) if outlines else ""
+    props.author = props.last_modified_by = "perfrules"
+    props.comments = ""
+    props.created = props.modified = datetime.now(timezone.utc).replace(microsecond=0)
     doc.save(stream)
 
 
