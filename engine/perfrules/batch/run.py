@@ -60,7 +60,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
         writer.close()
 
     with _sigterm_exits():
-        writer = _write(fmt, output, lang, run)
+        writer = _write(fmt, output, lang, summary, run)
     summary.elapsed = time.monotonic() - summary.started
     summary.warnings += _warnings(plan, writer, lang)
     err.write(summary.render(jobs, str(output) if output is not None else None, writer.rows))
@@ -68,15 +68,15 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     return 1 if summary.failed or plan.unused_items() else 0
 
 
-def _write(fmt: str, output: Path | None, lang: str, run) -> Writer:
+def _write(fmt: str, output: Path | None, lang: str, summary: Summary, run) -> Writer:
     """run(writer) on stdout, or on a temporary file renamed onto `output` if it succeeds."""
     if output is None:
-        writer = writer_for(fmt, None, lang)
+        writer = writer_for(fmt, None, lang, summary)
         run(writer)
         return writer
     try:
         with atomic_path(output) as tmp:
-            writer = writer_for(fmt, tmp, lang)
+            writer = writer_for(fmt, tmp, lang, summary)
             try:
                 run(writer)
             except BaseException:

@@ -11,6 +11,7 @@ contact with the engine: through service, like every front end.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from ..load import Document
 from ..problems import InputError
 from .plan import Outcome
 
-from .. import service
+from .. import audit, service
 from ..facts import read_department
 from ..model import Policy
 from ..overrides import sentence
@@ -83,7 +84,7 @@ def _evaluate(task: readers.Task) -> Outcome:
         policy = _policy_for(doc)
         readers.finish(doc, policy)
         result = service.evaluate_department(policy, read_department(doc, policy))
-        return _outcome(task.source, result)
+        return _outcome(task.source, result, doc)
     except InputError as exc:
         return Outcome(task.source, _department_name(doc), problems=tuple(exc.problems))
     except Exception as exc:  # noqa: BLE001 — one department's surprise must not stop the batch
@@ -121,7 +122,7 @@ def _policy_for(doc: Document) -> Policy:
     return policy
 
 
-def _outcome(source: str, result: Result) -> Outcome:
+def _outcome(source: str, result: Result, doc: Document) -> Outcome:
     lang = _SETTINGS.lang
     p = result.policy
     deductions = result.deductions
@@ -134,7 +135,21 @@ def _outcome(source: str, result: Result) -> Outcome:
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         rules_score=money(result.rules_total) if result.overridden else "",
         overrides=_overrides(result, lang),
-        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings))
+        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings),
+        code=result.department.code, year=result.department.year or p.year,
+        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()), **_claim(result, doc, lang))
+
+
+def _claim(result: Result, doc: Document, lang: str) -> dict:
+    """The claimed score and what `perfrules audit` finds in the claim (its discrepancies,
+    then its 认定), nothing for a department that claims nothing."""
+    claimed = result.department.claimed
+    if not claimed:
+        return {}
+    found = audit.audit(result, doc) + audit.judged(result)
+    plain = lambda x: "" if x is None else money(x)  # noqa: E731
+    return {"claimed": money(Decimal(str(claimed["score"]))),
+            "findings": tuple((d.kind, d.indicator, plain(d.claimed), plain(d.due), d.text(lang)) for d in found)}
 
 
 def _overrides(result: Result, lang: str) -> tuple:
