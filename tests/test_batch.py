@@ -351,7 +351,7 @@ def test_existing_output_is_kept_when_a_batch_fails(tmp_path, monkeypatch):
     out.write_text("yesterday's results", encoding="utf-8")
     def disk_full(self):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(writers._CsvWriter, "close", disk_full)
+    monkeypatch.setattr(writers.CsvWriter, "close", disk_full)
     with pytest.raises(InputError) as exc:
         run_batch([jsonl], output=out, stderr=io.StringIO())
     assert exc.value.problems[0].code == "E601"

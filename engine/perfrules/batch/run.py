@@ -25,7 +25,7 @@ from . import pool, workers
 from .plan import Outcome, estimate
 from .progress import ProgressBar
 from .summary import Summary
-from .writers import Writer, output_format, writer_for
+from .writers import CsvWriter, JsonlWriter, Writer, output_format
 
 
 def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, output: Path | None = None,
@@ -86,6 +86,18 @@ def _write(fmt: str, output: Path | None, lang: str, summary: Summary, run) -> W
         raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror or exc}",
                                   f"cannot write: {exc.strerror or exc}", str(output))])
     return writer
+
+
+def writer_for(fmt: str, path: Path | None, lang: str, summary: Summary) -> Writer:
+    """The writer for the output's suffix; the workbook also reads the summary (ranks, 汇总, 失败)."""
+    if fmt == ".csv":
+        assert path is not None       # output_format: only an --output path is .csv or .xlsx
+        return CsvWriter(path, lang)
+    if fmt == ".xlsx":
+        assert path is not None
+        from .workbook import ReviewWorkbook      # openpyxl only when it is asked for
+        return ReviewWorkbook(path, lang, summary)
+    return JsonlWriter(path, lang)
 
 
 def _files_read(plan: Inputs, items: Path | None, policy: str | None) -> Iterator[str | Path]:

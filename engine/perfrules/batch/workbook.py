@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -45,9 +46,7 @@ class ReviewWorkbook(Writer):
         elif o.policy != self.policy:
             self.other_policies.add(o.policy)
         self.claims = self.claims or bool(o.claimed)
-        pickle.dump(Outcome(o.source, o.department, True, o.policy, o.score, o.grade, deductions=o.deductions,
-                            reasons=o.reasons, rules_score=o.rules_score, overrides=o.overrides, code=o.code,
-                            year=o.year, claimed=o.claimed, findings=o.findings), self.spool)
+        pickle.dump(replace(o, row=None, grades=(), tops=(), leaves=()), self.spool)     # what the sheets use
         self.rows += 1
 
     def _spooled(self) -> Iterator[Outcome]:
@@ -101,7 +100,8 @@ class ReviewWorkbook(Writer):
         if self.claims:
             diff = Decimal(o.claimed) - Decimal(o.score) if o.claimed else None
             row += [_num(o.claimed), diff]
-        return row + self.judged(o)[:1] + [_num(o.rules_score or o.score), self.judged(o)[2], o.policy, o.source]
+        count, rules, judged = self.judged(o)
+        return row + [count, _num(rules), judged, o.policy, o.source]
 
     # ---- 核对 and 失败 ----
 
@@ -220,7 +220,7 @@ def _summary_sheet(ws, s: Summary, lang: str) -> None:
         ws.append(_cells(ws, values, bold if n in heads else None))
     charts = ((grades_at, len(order), "等级分布" if zh else "Grades", "F2"),
               (bins_at, len(bins), "得分分布" if zh else "Scores", "F20"))
-    for at, n, title, anchor in charts:
+    for at, n, title, anchor in charts if s.evaluated else ():      # no chart of nothing
         chart = BarChart()
         chart.title, chart.legend = title, None
         chart.add_data(Reference(ws, min_col=2, min_row=at, max_row=at + n), titles_from_data=True)

@@ -6,7 +6,7 @@ Processes, not threads: durable_rules is neither thread-safe nor releases the GI
 is forked, so every worker starts with the settings and the --policy already loaded; each
 prepares a policy for durable once and keeps it. A worker returns plain data (Outcome), never
 rendered output: the parent's writers decide the format. This module is the batch's only
-contact with the engine: through service, like every front end.
+contact with the engine: through service, like every front end, and audit for the claims.
 """
 from __future__ import annotations
 

@@ -14,13 +14,9 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..problems import InputError, Problem
 from .plan import Outcome
-
-if TYPE_CHECKING:
-    from .summary import Summary
 
 OUTPUT_SUFFIXES = (".csv", ".jsonl", ".xlsx")
 
@@ -76,7 +72,7 @@ class Writer:
             f.close()
 
 
-class _JsonlWriter(Writer):
+class JsonlWriter(Writer):
     def __init__(self, path: Path | None, lang: str):
         super().__init__(lang)
         self.f = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") if path is not None else sys.stdout
@@ -95,7 +91,7 @@ class _JsonlWriter(Writer):
             self.f.flush()
 
 
-class _CsvWriter(Writer):
+class CsvWriter(Writer):
     """UTF-8 with a BOM, so that Excel and WPS open the Chinese text correctly. Text that UTF-8
     cannot hold (a lone surrogate from a file name) is written escaped, never a crash (both
     writers): the readers already refuse such text in the departments themselves."""
@@ -122,17 +118,6 @@ def _inert(cell):
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + cell
     return cell
-
-
-def writer_for(fmt: str, path: Path | None, lang: str, summary: Summary) -> Writer:
-    if fmt == ".csv":
-        assert path is not None       # output_format: only an --output path is .csv or .xlsx
-        return _CsvWriter(path, lang)
-    if fmt == ".xlsx":
-        assert path is not None
-        from .workbook import ReviewWorkbook
-        return ReviewWorkbook(path, lang, summary)
-    return _JsonlWriter(path, lang)
 
 
 def output_format(output: Path | None) -> str:
