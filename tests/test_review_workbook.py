@@ -23,9 +23,11 @@ import yaml
 from conftest import PANYU_FACTS, ROOT
 from test_batch import departments, quiet, write_jsonl
 
+from perfrules.load import load_text
 from perfrules.service import evaluate_file
 
 openpyxl = pytest.importorskip("openpyxl")
+WEIGHTED = ROOT / "examples" / "weighted" / "chongqing-style-2021.example.yaml"
 TWO = Decimal("0.01")
 
 
@@ -75,13 +77,17 @@ def district(tmp_path_factory):
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
         if path not in failing:
             reference[str(path)] = evaluate_file(path)
+    weighted = load_text(WEIGHTED.read_text("utf-8"), str(WEIGHTED)).data       # another policy, with 认定
+    weighted = {**weighted, "policy": str(WEIGHTED.parent / weighted["policy"]), "claimed": {"score": 90.93}}
+    (folder / "zz-weighted.yaml").write_text(yaml.safe_dump(weighted, allow_unicode=True, sort_keys=False), "utf-8")
+    reference[str(folder / "zz-weighted.yaml")] = evaluate_file(folder / "zz-weighted.yaml")
     for twin in ("seed-a.yaml", "seed-b.yaml"):
         shutil.copy(PANYU_FACTS, folder / twin)
         reference[str(folder / twin)] = evaluate_file(folder / twin)
     out = folder.parent / "结果.xlsx"
     proc = perfrules("batch", folder, "-o", out, "--jobs", "2")
     assert proc.returncode == 1, proc.stderr[-3000:]          # some departments failed
-    assert "共 202 个部门，评分 192 个，失败 10 个" in proc.stderr and "Traceback" not in proc.stderr
+    assert "共 203 个部门，评分 193 个，失败 10 个" in proc.stderr and "Traceback" not in proc.stderr
     return folder, reference, failing, out
 
 
@@ -100,13 +106,14 @@ def test_every_department_is_a_row_with_its_leaf_deductions_claim_and_rank(distr
     leaves = [(leaf.id, leaf.name) for leaf in next(iter(reference.values())).policy.leaves()]
     for r in rows:
         result = reference[r["来源"]]
-        assert (r["部门"], r["年度"], r["等级"]) == (result.department.name, 2023, result.grade("zh"))
+        assert (r["部门"], r["年度"], r["等级"]) == (result.department.name, result.policy.year, result.grade("zh"))
         assert r["部门编码"] == (result.department.code or None)
         assert Decimal(str(r["得分"])).quantize(TWO) == result.score
         assert r["排名"] == 1 + sum(s > result.score for s in scores)        # ties share a rank
         lost = {d.indicator.id: d.deduction for d in result.deductions}
-        got = {i: Decimal(str(r[f"{i} {n}扣分"])).quantize(TWO) for i, n in leaves}
-        assert got == {i: lost.get(i, Decimal("0.00")) for i, _ in leaves}
+        own = {leaf.id for leaf in result.policy.leaves()}
+        got = {i: r[f"{i} {n}扣分"] for i, n in leaves}
+        assert got == {i: float(lost.get(i, 0)) if i in own else None for i, _ in leaves}
         claimed = result.department.claimed
         if claimed:
             assert Decimal(str(r["自报得分"])).quantize(TWO) == Decimal(str(claimed["score"])).quantize(TWO)
@@ -134,7 +141,7 @@ def test_the_audit_sheet_is_what_perfrules_audit_finds_file_by_file(district):
     for r in _rows(openpyxl.load_workbook(out)["核对"]):
         got.setdefault(r["来源"], []).append((kinds[r["类别"]], r["指标"], money(r["自报"]), money(r["应为"]), r["说明"]))
     assert got == expected
-    assert {k for rows in got.values() for k, *_ in rows} >= {"total", "not_due", "not_claimed", "arithmetic"}
+    assert {k for rows in got.values() for k, *_ in rows} >= {"total", "not_due", "not_claimed", "arithmetic", "override"}
 
 
 def test_failures_are_listed_with_their_located_errors(district):
@@ -152,14 +159,14 @@ def test_the_summary_sheet_has_the_figures_and_two_native_charts(district):
     ws = openpyxl.load_workbook(out)["汇总"]
     cells = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0] is not None}
     scores = [r.score for r in reference.values()]
-    assert (cells["部门数"][0], cells["评分"][0], cells["失败"][0]) == (202, 192, 10)
+    assert (cells["部门数"][0], cells["评分"][0], cells["失败"][0]) == (203, 193, 10)
     assert Decimal(str(cells["平均分"][0])).quantize(TWO) == (sum(scores) / len(scores)).quantize(TWO)
     assert Decimal(str(cells["中位数"][0])).quantize(TWO) == Decimal(statistics.median(scores)).quantize(TWO)
     assert (cells["最低分"][0], cells["最高分"][0]) == (float(min(scores)), float(max(scores)))
     for grade in ("优", "良", "中", "差"):
         assert cells[grade][0] == sum(r.grade("zh") == grade for r in reference.values())
     bins = {k: v[0] for k, v in cells.items() if isinstance(k, str) and "–" in k}
-    assert sum(bins.values()) == 192
+    assert sum(bins.values()) == 193
     assert "最常见的扣分" in cells
     with zipfile.ZipFile(out) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/")]

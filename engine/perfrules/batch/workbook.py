@@ -46,7 +46,9 @@ class ReviewWorkbook(Writer):
         elif o.policy != self.policy:
             self.other_policies.add(o.policy)
         self.claims = self.claims or bool(o.claimed)
-        pickle.dump(replace(o, row=None, grades=(), tops=(), leaves=()), self.spool)     # what the sheets use
+        # what the sheets use; the leaves only of a department under another policy than the first
+        leaves = () if o.policy == self.policy else o.leaves
+        pickle.dump(replace(o, row=None, grades=(), tops=(), leaves=leaves), self.spool)
         self.rows += 1
 
     def _spooled(self) -> Iterator[Outcome]:
@@ -96,7 +98,8 @@ class ReviewWorkbook(Writer):
     def _result_row(self, o: Outcome, ranks: dict[Decimal, int]) -> list:
         lost = {i: x for i, _, x in o.deductions}
         row = [o.code, o.department, o.year, _num(o.score), o.grade, ranks[Decimal(o.score)]]
-        row += [_num(lost.get(i, "0")) for i, _ in self.leaves] + [o.reasons]
+        own = {i for i, _ in o.leaves} if o.leaves else None     # another policy: its leaves only, by id
+        row += [_num(lost.get(i, "0")) if own is None or i in own else None for i, _ in self.leaves] + [o.reasons]
         if self.claims:
             diff = Decimal(o.claimed) - Decimal(o.score) if o.claimed else None
             row += [_num(o.claimed), diff]
