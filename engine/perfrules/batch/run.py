@@ -42,7 +42,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     summary = Summary(lang, verbose)
     bar = ProgressBar(progress, lambda: estimate(plan), lang, err)
-    init_args = (policy, lang, fmt == ".jsonl")
+    init_args = (policy, lang, fmt == ".jsonl", fmt == ".xlsx")
 
     def run(writer: Writer) -> None:
         def handle(o: Outcome) -> None:

@@ -37,6 +37,7 @@ class _Settings:
     policy: str | None = None       # the --policy reference, if one was given
     lang: str = "zh"
     json: bool = False              # send back each row's report.json.to_dict (JSON Lines output)
+    claims: bool = False            # send back the claimed score and audit's findings (the workbook)
 
 
 _SETTINGS = _Settings()
@@ -48,10 +49,10 @@ def load_ref(policy_ref: str) -> Policy:
     return service.policy(policy_ref)
 
 
-def init_worker(policy_ref: str | None, lang: str, want_json: bool) -> None:
+def init_worker(policy_ref: str | None, lang: str, want_json: bool, want_claims: bool = False) -> None:
     """Remember the settings and compile the --policy once (the workers inherit both)."""
     global _SETTINGS
-    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json)
+    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json, claims=want_claims)
     if policy_ref is not None:
         try:
             _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
@@ -137,12 +138,14 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
         overrides=_overrides(result, lang),
         row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
-        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()), **_claim(result, doc, lang))
+        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()),
+        **(_claim(result, doc, lang) if _SETTINGS.claims else {}))
 
 
 def _claim(result: Result, doc: Document, lang: str) -> dict:
     """The claimed score and what `perfrules audit` finds in the claim (its discrepancies,
-    then its 认定), nothing for a department that claims nothing."""
+    then its 认定), nothing for a department that claims nothing. Only the workbook asks:
+    an audit builds the whole indicator tree, which a CSV row never needs."""
     claimed = result.department.claimed
     if not claimed:
         return {}
