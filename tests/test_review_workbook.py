@@ -17,6 +17,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 
@@ -26,7 +27,6 @@ from test_batch import departments, quiet, write_jsonl
 from perfrules.load import load_text
 from perfrules.service import evaluate_file
 
-openpyxl = pytest.importorskip("openpyxl")
 WEIGHTED = ROOT / "examples" / "weighted" / "chongqing-style-2021.example.yaml"
 TWO = Decimal("0.01")
 

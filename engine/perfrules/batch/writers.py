@@ -127,10 +127,4 @@ def output_format(output: Path | None) -> str:
     if suffix not in OUTPUT_SUFFIXES:
         raise InputError([Problem("E602", f"不支持的输出格式“{suffix or Path(output).name}”：--output 应以 .csv、.jsonl 或 .xlsx 结尾。",
                                   f"unsupported output '{suffix}': use .csv, .jsonl or .xlsx", str(output))])
-    if suffix == ".xlsx":
-        try:
-            import openpyxl  # noqa: F401
-        except ImportError:
-            raise InputError([Problem("E602", "写 .xlsx 需要 openpyxl：pip install 'perfrules[xlsx]'。",
-                                      "writing .xlsx needs openpyxl: pip install 'perfrules[xlsx]'", str(output))])
     return suffix
