@@ -34,6 +34,8 @@ _TWO = "0.00"
 
 
 class ReviewWorkbook(Writer):
+    """Spools each scored department; writes the four sheets on close."""
+
     def __init__(self, path: Path, lang: str, summary: Summary):
         super().__init__(lang)
         self.path, self.summary = path, summary
@@ -73,10 +75,10 @@ class ReviewWorkbook(Writer):
             for kind, ind, claimed, due, text in o.findings:
                 found.append([o.code, o.department, KINDS_ZH[kind] if self.lang == "zh" else kind, ind,
                               _num(claimed), _num(due), text, o.source])
-        self._failures(_Sheet(failures, self._failure_header(), [30, 30, 8, 40, 70, 50]))
         out.close()
         found.close()
         _summary_sheet(summary, self.summary, self.lang)
+        self._failures(_Sheet(failures, self._failure_header(), [30, 30, 8, 40, 70, 50]))
         self.spool.close()
         wb.save(self.path)
 
@@ -125,7 +127,8 @@ class ReviewWorkbook(Writer):
                               ("内部错误（不是输入的问题）：" if zh else "internal error (not your input): ") + o.internal, ""])
             for p in o.problems:
                 where = (p.file or o.source) + (f":{p.line}:{p.col}" if p.line else "")
-                where += f"（{p.path}）" if p.path != "$" and zh else f" (at {p.path})" if p.path != "$" else ""
+                if p.path != "$":
+                    where += f"（{p.path}）" if zh else f" (at {p.path})"
                 sheet.append([o.source, o.department, p.code, where, p.text(self.lang), p.help(self.lang)])
         sheet.close()
 
@@ -184,6 +187,7 @@ def _cells(ws, values: list, font=None) -> list:
 
 
 def _landscape(ws) -> None:
+    """Print setup: landscape, as wide as one page, as many pages down as it takes."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
