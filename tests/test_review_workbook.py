@@ -201,3 +201,22 @@ def test_english_sheets_and_no_claim_columns_without_claims(tmp_path):
     assert header[:6] == ["code", "department", "year", "score", "grade", "rank"]
     assert "claimed score" not in header and header[-2:] == ["policy", "source"]
     assert wb["Audit"].max_row == 1 and wb["Failures"].max_row == 1
+
+
+def test_text_is_never_a_formula_on_any_sheet_and_jobs_do_not_change_the_cells(tmp_path):
+    evil = '=HYPERLINK("http://example.com","点这里")'
+    docs = departments(40, seed=9)
+    docs[3] |= {"department": evil, "claimed": {"score": 1}}                            # 结果 and 核对
+    docs[5] |= {"department": evil, "facts": docs[5]["facts"] | {"实际支出数": "很多"}}   # 失败
+    jsonl = write_jsonl(tmp_path / "d.jsonl", docs)
+    sheets = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}.xlsx"
+        code, err = quiet(inputs=[jsonl], output=out, jobs=jobs)
+        assert code == 1, err
+        wb = openpyxl.load_workbook(out)
+        sheets[jobs] = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb}
+        for name in ("结果", "核对", "失败"):
+            cells = [c for row in wb[name].iter_rows() for c in row if c.value == evil]
+            assert cells and all(c.data_type == "s" for c in cells), name
+    assert sheets[1] == sheets[2]
