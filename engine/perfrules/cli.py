@@ -137,12 +137,14 @@ def evaluate(
 
 def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False) -> tuple[list[Problem], bytes]:
     """evaluate's engine work, in the guarded child: the problems, or the report's bytes."""
+    from .readers import fact_documents
     from .report import to_bytes
-    from .service import evaluate_file
-    results, problems = [], []
+    from .service import evaluate_document
+    results: list = []
+    problems: list[Problem] = []
     for path in facts:
         try:
-            results.append(evaluate_file(path, policy))
+            results.extend(evaluate_document(doc, policy) for doc in fact_documents(path))
         except InputError as exc:
             problems.extend(exc.problems)
     return problems, b"" if problems else to_bytes("result", fmt, results, lang, verbose=verbose)
@@ -254,6 +256,28 @@ def batch(
     except InputError as exc:
         _fail(exc.problems, lang.value, verbose)
     raise typer.Exit(code)
+
+
+@app.command()
+def template(
+    policy: Annotated[str, typer.Argument(help="评分办法编号或文件。Policy id or file.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="填报表：.xlsx 工作簿或 .yaml 事实文件。The form: .xlsx or .yaml.")],
+    lang: LangOpt = Lang.zh,
+):
+    """按评分办法生成填报表（.xlsx 或 .yaml）。Write a fill-in form for a policy."""
+    from . import forms
+    from .service import policy as load_policy
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".yaml", ".yml"):
+        _fail([Problem("E602", f"填报表只能是 .xlsx 或 .yaml 文件，不能是“{output.suffix or output.name}”。",
+                       f"a form is an .xlsx or .yaml file, not '{output.suffix or output.name}'", str(output))], lang.value, False)
+    _refuse_inputs(output, [], policy, lang.value, "text")
+    try:
+        chosen = load_policy(policy)
+    except InputError as exc:
+        _fail(exc.problems, lang.value, False)
+    data = forms.workbook(chosen) if suffix == ".xlsx" else forms.fact_file(chosen).encode("utf-8")
+    _deliver(data, "text", lang.value, output)
 
 
 @app.command()

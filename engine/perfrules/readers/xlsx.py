@@ -1,0 +1,224 @@
+"""Workbook fact documents (*.xlsx): the fill-in form `perfrules template` writes, filled in.
+
+Department staff work in Excel, so the form they fill is the input: the 填报 sheet's rows
+(键名 in column B, the value in column C) and one sheet per list fact (a header row of field
+keys or labels, one record a row); forms.py writes that layout. What a cell says is read as
+Excel shows it, never guessed at:
+- a percent-formatted number is a percentage (0.9883 shown as 98.83% is "98.83%"; values.py
+  refuses a bare number in a percent fact, so the cell's format is what makes it one);
+- a date is its ISO text; a formula is its cached value, and a formula Excel never computed
+  (no cached value: the file was written by a program, not saved by Excel) is an error;
+- a default the form filled in and left as it is reads as the default;
+- a workbook that is not one (not a zip, an encrypted file, a zip of something else), a
+  missing 填报 sheet, merged cells and sheets over MAX_ROWS are one located error each.
+Every problem is located as NAME.xlsx:工作表!C7 (XlsxDocument.problem).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+from ..forms import BASICS, DEFAULT_COL, INPUT_COL, SHEET, TYPE_COL, UNIT_COL
+from ..load import Document
+from ..model import Policy
+from ..problems import InputError, Problem, did_you_mean
+from .task import Task
+
+KIND = "xlsx"
+MAX_ROWS = 10_000          # a department's form has tens of rows; a list sheet hundreds
+_ENCRYPTED = b"\xd0\xcf\x11\xe0"     # an OLE container: a password-protected workbook (or an old .xls)
+_BASIC_KEYS = {k for k, _, _ in BASICS}
+
+
+@dataclass
+class XlsxDocument(Document):
+    """A workbook as a Document: `cells` maps a path to the cell it was read from."""
+
+    cells: dict[tuple, str] = field(default_factory=dict)    # path -> 工作表!C7
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)   # list key -> {header: 工作表!B1}
+
+    def where(self, path) -> str:
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.cells:
+                return f"{self.file}:{self.cells[path[:n]]}"
+        return f"{self.file}:{SHEET}"
+
+    def problem(self, code, path=(), message="", message_en="", hint="", hint_en="", at_key=False) -> Problem:
+        p = Document.problem(self, code, path, message, message_en, hint, hint_en, at_key)
+        return replace(p, file=self.where(path), line=0, col=0, source_line="")
+
+
+def _fail(file: str, zh: str, en: str, code: str = "E101", hint: str = "") -> InputError:
+    return InputError([Problem(code, zh, en, file, hint=hint)])
+
+
+def _open(path: Path):
+    """(values workbook, formulas workbook); a file that is not a readable workbook is E101."""
+    from openpyxl import load_workbook
+    file = str(path)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise _fail(file, f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}")
+    if magic == _ENCRYPTED:
+        raise _fail(file, "工作簿设有密码（已加密），或是旧的 .xls 文件，无法读取。",
+                    "the workbook is password-protected (encrypted) or an old .xls file",
+                    hint="在 Excel 中取消密码（文件 → 信息 → 保护工作簿），另存为 .xlsx 后再试。")
+    if not zipfile.is_zipfile(path):
+        raise _fail(file, "文件不是 .xlsx 工作簿（不是 zip 格式）。", "not an .xlsx workbook (not a zip file)",
+                    hint="在 Excel 或 WPS 中打开并另存为 Excel 工作簿（.xlsx）。")
+    try:
+        sizes = load_workbook(path, read_only=True)
+        for ws in sizes.worksheets:
+            if (ws.max_row or 0) > MAX_ROWS:
+                raise _fail(f"{file}:{ws.title}", f"工作表有 {ws.max_row:,} 行，超过上限 {MAX_ROWS:,} 行。",
+                            f"the sheet has {ws.max_row:,} rows, over the limit of {MAX_ROWS:,}", "E105",
+                            hint="删除表格下方多余的行（可能是误填到了最后一行）。")
+        sizes.close()
+        return load_workbook(path, data_only=True), load_workbook(path)
+    except InputError:
+        raise
+    except Exception as exc:     # openpyxl raises KeyError, ValueError… for a zip that is not a workbook
+        raise _fail(file, f"文件是 zip，但不是 .xlsx 工作簿（{type(exc).__name__}）。",
+                    f"a zip file, but not an .xlsx workbook ({type(exc).__name__})",
+                    hint="在 Excel 或 WPS 中打开并另存为 Excel 工作簿（.xlsx）。")
+
+
+def _value(doc: XlsxDocument, cell, formula_cell, kind: str = ""):
+    """What a cell says, as a fact file would write it (None: empty)."""
+    value = cell.value
+    if value is None and formula_cell.data_type == "f":
+        raise InputError([Problem("E402", "这一格的公式没有计算结果（文件未经 Excel 保存过）。",
+                                  "the formula in this cell has no cached value", f"{doc.file}:{cell.parent.title}!{cell.coordinate}",
+                                  hint="在 Excel 或 WPS 中打开文件，保存一次后再试；或直接填写数值。")])
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if kind == "texts":
+            return [s.strip() for s in value.replace(";", "；").split("；") if s.strip()]
+        return value or None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, (int, float)):
+        number = Decimal(str(value))
+        if "%" in (cell.number_format or ""):
+            return format(number.scaleb(2).normalize(), "f") + "%"
+        return int(number) if number == number.to_integral_value() else number
+    return str(value)
+
+
+def _merged(doc: XlsxDocument, ws) -> None:
+    if ws.merged_cells.ranges:
+        first = sorted(ws.merged_cells.ranges, key=str)[0]
+        raise InputError([Problem("E106", f"数据区有合并单元格（{first}），无法逐格读取。", f"merged cells in the data ({first})",
+                                  f"{doc.file}:{ws.title}!{str(first).split(':')[0]}", hint="取消合并单元格，每格填一个值。")])
+
+
+def read_workbook(path: Path) -> XlsxDocument:
+    values, formulas = _open(path)
+    doc = XlsxDocument(str(path), None, None)
+    if SHEET not in values.sheetnames:
+        raise _fail(str(path), f"工作簿没有“{SHEET}”工作表。", f"the workbook has no '{SHEET}' sheet", "E106",
+                    hint="用 perfrules template 评分办法 -o 填报表.xlsx 生成填报表，在其中填写。")
+    data: dict = {}
+    facts: dict = {}
+    ws, fs = values[SHEET], formulas[SHEET]
+    _merged(doc, ws)
+    for row in range(2, ws.max_row + 1):
+        key, value = _form_row(doc, ws, fs, row)
+        if value is None:
+            continue
+        at: tuple = (key,) if key in _BASIC_KEYS else ("facts", key)
+        doc.cells[at] = f"{SHEET}!{ws.cell(row, INPUT_COL).coordinate}"
+        (data if key in _BASIC_KEYS else facts)[key] = value
+    for ws in values.worksheets:
+        if ws.title not in (SHEET, "说明"):
+            _merged(doc, ws)
+            facts[ws.title] = _records(doc, ws, formulas[ws.title])
+    data["facts"] = facts
+    doc.data = data
+    return doc
+
+
+def _form_row(doc: XlsxDocument, ws, fs, row: int) -> tuple[str, object]:
+    """(键名, value) of one 填报 row; value None: nothing to read (a heading, an empty cell, a
+    list fact's row, or the form's own default left as it is)."""
+    key, kind = ws.cell(row, 2).value, ws.cell(row, TYPE_COL).value or ""
+    if not isinstance(key, str) or not key.strip() or kind == "list":
+        return "", None
+    value = _value(doc, ws.cell(row, INPUT_COL), fs.cell(row, INPUT_COL), kind)
+    if value is None or (kind and value == _value(doc, ws.cell(row, DEFAULT_COL), fs.cell(row, DEFAULT_COL), kind)):
+        return "", None
+    if kind == "money" and isinstance(value, (int, Decimal)):
+        value = f"{value}{ws.cell(row, UNIT_COL).value or ''}"     # a bare number is in the form's unit (column D)
+    return key.strip(), value
+
+
+def _records(doc: XlsxDocument, ws, fs) -> list[dict]:
+    """A list sheet's records, one a row; headers are named once the policy is known (finish)."""
+    key = ws.title
+    header = {n: str(c.value).strip() for n, c in enumerate(ws[1], 1) if c.value is not None and str(c.value).strip()}
+    doc.headers[key] = {h: f"{ws.title}!{ws.cell(1, n).coordinate}" for n, h in header.items()}
+    doc.cells[("facts", key)] = f"{ws.title}!A1"
+    out: list[dict] = []
+    for row in range(2, ws.max_row + 1):
+        record = {}
+        for n, name in header.items():
+            value = _value(doc, ws.cell(row, n), fs.cell(row, n))
+            if value is not None:
+                record[name] = value
+                doc.cells[("facts", key, len(out), name)] = f"{ws.title}!{ws.cell(row, n).coordinate}"
+        if record:
+            doc.cells[("facts", key, len(out))] = f"{ws.title}!A{row}"
+            out.append(record)
+    return out
+
+
+def name_fields(doc: XlsxDocument, policy: Policy) -> None:
+    """Name each list sheet's columns by field key (a header may be a label); an unknown
+    sheet or header is one error, at its cell, not one per row."""
+    from .csv import _norm, field_names
+    problems = []
+    lists = {k: d for k, d in policy.facts.items() if d.type == "list"}
+    facts = doc.data["facts"] if isinstance(doc.data, dict) else {}
+    for key, headers in doc.headers.items():
+        decl = lists.get(key)
+        if decl is None:
+            problems.append(Problem("E403", f"评分办法 {policy.id} 没有列表事实“{key}”（工作表名）。",
+                                    f"policy {policy.id} has no list fact '{key}' (a sheet name)", f"{doc.file}:{key}",
+                                    hint=did_you_mean(key, lists) or "列表事实的工作表以事实的键名命名；多余的工作表请删除。"))
+            continue
+        names = field_names(decl.fields)
+        rename = {}
+        for h, where in headers.items():
+            if _norm(h) not in names:
+                problems.append(Problem("E403", f"列表“{key}”没有字段“{h}”（表头）。", f"list '{key}' has no field '{h}'",
+                                        f"{doc.file}:{where}", hint=did_you_mean(h, list(decl.fields)) or "表头应为字段的键名或名称。"))
+            rename[h] = names.get(_norm(h), h)
+        facts[key] = [{rename[k]: v for k, v in r.items()} for r in facts[key]]
+        doc.cells.update({(p[0], p[1], p[2], rename[p[3]]): w for p, w in list(doc.cells.items())
+                          if len(p) == 4 and p[1] == key})
+    if problems:
+        raise InputError(problems)
+
+
+def tasks(path: Path, items=None) -> Iterator[Task]:
+    """A workbook is one department: one task, read in the worker."""
+    yield Task(KIND, str(path))
+
+
+def read(task: Task) -> XlsxDocument:
+    return read_workbook(Path(task.source))
+
+
+def count(path: Path) -> int:
+    return 1
