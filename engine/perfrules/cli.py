@@ -49,6 +49,7 @@ LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件（原子写入）。Write to a file.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="显示全部错误。Show every problem.")]
+ItemsOpt = Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")]
 
 
 def _show_version(value: bool) -> None:
@@ -126,16 +127,18 @@ def evaluate(
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
+    items: ItemsOpt = None,
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
-    _refuse_inputs(output, facts, policy, lang.value, format.value)
-    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value, verbose)
+    _refuse_inputs(output, facts + ([items] if items else []), policy, lang.value, format.value)
+    problems, out = _guarded(_evaluated, facts, policy, format.value, lang.value, verbose, items)
     if problems:
         _fail(problems, lang.value, verbose, format.value)
     _deliver(out, format.value, lang.value, output)
 
 
-def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False) -> tuple[list[Problem], bytes]:
+def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False,
+               items: Path | None = None) -> tuple[list[Problem], bytes]:
     """evaluate's engine work, in the guarded child: the problems, or the report's bytes."""
     from .readers import fact_documents
     from .report import to_bytes
@@ -144,7 +147,7 @@ def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbo
     problems: list[Problem] = []
     for path in facts:
         try:
-            results.extend(evaluate_document(doc, policy) for doc in fact_documents(path))
+            results.extend(evaluate_document(doc, policy) for doc in fact_documents(path, items))
         except InputError as exc:
             problems.extend(exc.problems)
     return problems, b"" if problems else to_bytes("result", fmt, results, lang, verbose=verbose)
@@ -243,7 +246,7 @@ def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tupl
 def batch(
     inputs: Annotated[list[Path], typer.Argument(help="事实文件、文件夹、JSON Lines（.jsonl）或 CSV 文件。Fact files, folders, JSON Lines or CSV.", show_default=False)],
     policy: PolicyOpt = None,
-    items: Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")] = None,
+    items: ItemsOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="并行进程数（0 = 全部 CPU）。Worker processes (0: all CPUs).")] = 1,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（原子写入；缺省时 JSON Lines 写到标准输出）。Output file.")] = None,
     lang: LangOpt = Lang.zh,

@@ -60,12 +60,13 @@ def documents(path: str | Path, items: Path | None = None) -> list[Document]:
     return [read(t) for t in Inputs([Path(path)], items).tasks()]
 
 
-def fact_documents(path: str | Path) -> list[Document]:
+def fact_documents(path: str | Path, items: Path | None = None) -> list[Document]:
     """What a single-department command (evaluate, validate, audit) reads from one path: a
-    YAML file as it is, any other kind by its reader (a workbook, each row of a CSV…)."""
-    if reader_for(path) is yaml:
+    YAML file as it is, any other kind by its reader (a workbook, each row of a CSV with its
+    --items records…)."""
+    if reader_for(path) is yaml and items is None:
         return [load_file(path)]
-    return documents(path)
+    return documents(path, items)
 
 
 def _is(check: Callable[[], bool]) -> bool:
