@@ -192,3 +192,47 @@ def test_an_unknown_header_is_one_error_not_one_per_row(tmp_path):
 def test_a_header_may_be_a_field_label(tmp_path):
     path = _book(tmp_path, lambda wb: wb["绩效指标"].cell(1, 3, "年初目标值"))
     assert "96.88" in _run("evaluate", path).stdout
+
+
+def _district(path: Path, extra_column: str = "") -> Path:
+    """Two departments a row each; list records on their own sheet, keyed by 部门编码; the
+    percent fields as percent-formatted numbers; the second department's record is bad."""
+    from openpyxl import Workbook
+    example = yaml.safe_load(EXAMPLES["guangzhou/panyu/2023"].read_text("utf-8"))
+    facts = {k: v for k, v in example["facts"].items() if k != "绩效指标"}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "部门"
+    ws.append(["部门编码", "部门", "评分办法", "年度", *facts] + ([extra_column] if extra_column else []))
+    for code, name in (("001", example["department"]), ("002", "乙单位")):
+        ws.append([code, name, example["policy"], 2023] + [("；".join(v) if isinstance(v, list) else "是" if v is True
+                                                           else "否" if v is False else v) for v in facts.values()])
+    items = wb.create_sheet("绩效指标")
+    items.append(["部门编码", "名称", "类别", "目标值", "实际值"])
+    for record in example["facts"]["绩效指标"]:
+        percent = str(record["目标值"]).endswith("%")
+        items.append(["001", record["名称"], record["类别"]] + [int(str(record[k]).rstrip("%")) / 100 if percent else record[k]
+                                                              for k in ("目标值", "实际值")])
+        if percent:
+            items.cell(items.max_row, 4).number_format = items.cell(items.max_row, 5).number_format = "0%"
+    items.append(["002", "x", "产出", 1, "很多"])
+    wb.save(path)
+    return path
+
+
+def test_a_district_workbook_scores_each_row_and_locates_a_bad_record(tmp_path):
+    path = _district(tmp_path / "区.xlsx")
+    run = _run("batch", path)
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.exit_code == 1 and [r["score"] for r in rows] == ["96.88"], run.stderr
+    assert rows[0]["source"].endswith("区.xlsx:部门!A2")
+    assert re.search(r"区\.xlsx:绩效指标!A8（乙单位）: \[E402\]", run.stderr), run.stderr
+    single = _run("evaluate", path)
+    assert single.exit_code == 2 and "区.xlsx:绩效指标!A8: 错误 [E402]" in single.stderr
+
+
+def test_a_district_workbook_s_unknown_column_is_one_error_before_any_row(tmp_path):
+    path = _district(tmp_path / "区.xlsx", extra_column="备注栏")
+    run = _run("batch", path, "--policy", "guangzhou/panyu/2023", "-o", tmp_path / "out.jsonl")
+    assert run.exit_code == 2 and run.stderr.count("[E403]") == 1, run.stderr
+    assert "区.xlsx:部门!M1: 错误 [E403]" in run.stderr and not (tmp_path / "out.jsonl").exists()

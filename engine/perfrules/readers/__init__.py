@@ -3,7 +3,8 @@
     .yaml / .yml     readers.yaml   one department a file (and folders of them)
     .jsonl / .ndjson readers.jsonl  one department a line
     .csv             readers.csv    one department a row (list facts from an --items CSV)
-    .xlsx            readers.xlsx   one department a workbook (the form `perfrules template` writes)
+    .xlsx            readers.xlsx   one department a form (`perfrules template`), or a district
+                                    workbook, one department a row (readers.xlsx_table)
 
 Any other suffix is read as YAML, as `evaluate` reads it. Each reader is a module with the
 same few names: KIND, the kind of its tasks; tasks(path, items) yields a Task for each
@@ -95,6 +96,8 @@ class Inputs:
         tables = [p for p, reader in self.sources if reader is csv]
         for p in tables:
             problems += csv.check(p, policy)
+        for p in (p for p, reader in self.sources if reader is xlsx):
+            problems += xlsx.check(p, policy)
         if items is not None:
             if not tables:
                 problems.append(Problem("E602", "--items 只用于 CSV 输入（JSON Lines 和 YAML 的列表事实直接写在文件里）。",

@@ -26,6 +26,7 @@ from ..forms import BASICS, DEFAULT_COL, INPUT_COL, SHEET, TYPE_COL, UNIT_COL
 from ..load import Document
 from ..model import Policy
 from ..problems import InputError, Problem, did_you_mean
+from . import xlsx_table
 from .task import Task
 
 KIND = "xlsx"
@@ -126,7 +127,7 @@ def _merged(doc: XlsxDocument, ws) -> None:
 def read_workbook(path: Path) -> XlsxDocument:
     values, formulas = _open(path)
     doc = XlsxDocument(str(path), None, None)
-    if SHEET not in values.sheetnames:
+    if SHEET not in values.sheetnames:       # a form (it has 说明) whose 填报 sheet is gone
         raise _fail(str(path), f"工作簿没有“{SHEET}”工作表。", f"the workbook has no '{SHEET}' sheet", "E106",
                     hint="用 perfrules template 评分办法 -o 填报表.xlsx 生成填报表，在其中填写。")
     data: dict = {}
@@ -212,8 +213,33 @@ def name_fields(doc: XlsxDocument, policy: Policy) -> None:
 
 
 def tasks(path: Path, items=None) -> Iterator[Task]:
-    """A workbook is one department: one task, read in the worker."""
-    yield Task(KIND, str(path))
+    """A form is one department: one task, read in the worker; a district workbook (no 填报
+    sheet) one task a row (xlsx_table). A workbook that cannot be read is one bad task."""
+    try:
+        values, formulas = _open(path)
+        if _is_form(values):
+            yield Task(KIND, str(path))
+        else:
+            yield from xlsx_table.tasks(path, values, formulas)
+    except InputError as exc:
+        yield Task("bad", str(path), tuple(exc.problems))
+
+
+def _is_form(values) -> bool:
+    """A form (one department) has the 说明 or 填报 sheet forms.py writes; else a district workbook."""
+    return SHEET in values.sheetnames or "说明" in values.sheetnames
+
+
+def check(path: Path, policy: Policy | None = None) -> list[Problem]:
+    """A district workbook's header against the --policy (a form's keys are the policy's own)."""
+    try:
+        values, formulas = _open(path)
+    except InputError as exc:
+        return list(exc.problems)
+    if _is_form(values) or policy is None:
+        return []
+    ws = values.worksheets[0]
+    return xlsx_table.check(path, tuple(str(c.value or "").strip() for c in ws[1]), ws.title, policy)
 
 
 def read(task: Task) -> XlsxDocument:
