@@ -11,12 +11,10 @@ Excel shows it, never guessed at:
 - a default the form filled in and left as it is reads as the default;
 - a workbook that is not one (not a zip, an encrypted file, a zip of something else), a
   missing 填报 sheet, merged cells and sheets over MAX_ROWS are one located error each.
-Every problem is located as NAME.xlsx:工作表!C7 (XlsxDocument.problem).
+Every problem is located as NAME.xlsx:工作表!C7 (XlsxDocument.problem); cells.py reads the cells.
 """
 from __future__ import annotations
 
-import datetime as dt
-import zipfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -27,11 +25,10 @@ from ..load import Document
 from ..model import Policy
 from ..problems import InputError, Problem, did_you_mean
 from . import xlsx_table
+from .cells import fail, merged, open_workbook, value_of
 from .task import Task
 
 KIND = "xlsx"
-MAX_ROWS = 10_000          # a department's form has tens of rows; a list sheet hundreds
-_ENCRYPTED = b"\xd0\xcf\x11\xe0"     # an OLE container: a password-protected workbook (or an old .xls)
 _BASIC_KEYS = {k for k, _, _ in BASICS}
 
 
@@ -54,86 +51,16 @@ class XlsxDocument(Document):
         return replace(p, file=self.where(path), line=0, col=0, source_line="")
 
 
-def _fail(file: str, zh: str, en: str, code: str = "E101", hint: str = "") -> InputError:
-    return InputError([Problem(code, zh, en, file, hint=hint)])
-
-
-def _open(path: Path):
-    """(values workbook, formulas workbook); a file that is not a readable workbook is E101."""
-    from openpyxl import load_workbook
-    file = str(path)
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise _fail(file, f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}")
-    if magic == _ENCRYPTED:
-        raise _fail(file, "工作簿设有密码（已加密），或是旧的 .xls 文件，无法读取。",
-                    "the workbook is password-protected (encrypted) or an old .xls file",
-                    hint="在 Excel 中取消密码（文件 → 信息 → 保护工作簿），另存为 .xlsx 后再试。")
-    if not zipfile.is_zipfile(path):
-        raise _fail(file, "文件不是 .xlsx 工作簿（不是 zip 格式）。", "not an .xlsx workbook (not a zip file)",
-                    hint="在 Excel 或 WPS 中打开并另存为 Excel 工作簿（.xlsx）。")
-    try:
-        sizes = load_workbook(path, read_only=True)
-        for ws in sizes.worksheets:
-            if (ws.max_row or 0) > MAX_ROWS:
-                raise _fail(f"{file}:{ws.title}", f"工作表有 {ws.max_row:,} 行，超过上限 {MAX_ROWS:,} 行。",
-                            f"the sheet has {ws.max_row:,} rows, over the limit of {MAX_ROWS:,}", "E105",
-                            hint="删除表格下方多余的行（可能是误填到了最后一行）。")
-        sizes.close()
-        return load_workbook(path, data_only=True), load_workbook(path)
-    except InputError:
-        raise
-    except Exception as exc:     # openpyxl raises KeyError, ValueError… for a zip that is not a workbook
-        raise _fail(file, f"文件是 zip，但不是 .xlsx 工作簿（{type(exc).__name__}）。",
-                    f"a zip file, but not an .xlsx workbook ({type(exc).__name__})",
-                    hint="在 Excel 或 WPS 中打开并另存为 Excel 工作簿（.xlsx）。")
-
-
-def _value(doc: XlsxDocument, cell, formula_cell, kind: str = ""):
-    """What a cell says, as a fact file would write it (None: empty)."""
-    value = cell.value
-    if value is None and formula_cell.data_type == "f":
-        raise InputError([Problem("E402", "这一格的公式没有计算结果（文件未经 Excel 保存过）。",
-                                  "the formula in this cell has no cached value", f"{doc.file}:{cell.parent.title}!{cell.coordinate}",
-                                  hint="在 Excel 或 WPS 中打开文件，保存一次后再试；或直接填写数值。")])
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if kind == "texts":
-            return [s.strip() for s in value.replace(";", "；").split("；") if s.strip()]
-        return value or None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, (int, float)):
-        number = Decimal(str(value))
-        if "%" in (cell.number_format or ""):
-            return format(number.scaleb(2).normalize(), "f") + "%"
-        return int(number) if number == number.to_integral_value() else number
-    return str(value)
-
-
-def _merged(doc: XlsxDocument, ws) -> None:
-    if ws.merged_cells.ranges:
-        first = sorted(ws.merged_cells.ranges, key=str)[0]
-        raise InputError([Problem("E106", f"数据区有合并单元格（{first}），无法逐格读取。", f"merged cells in the data ({first})",
-                                  f"{doc.file}:{ws.title}!{str(first).split(':')[0]}", hint="取消合并单元格，每格填一个值。")])
-
-
 def read_workbook(path: Path) -> XlsxDocument:
-    values, formulas = _open(path)
+    values, formulas = open_workbook(path)
     doc = XlsxDocument(str(path), None, None)
     if SHEET not in values.sheetnames:       # a form (it has 说明) whose 填报 sheet is gone
-        raise _fail(str(path), f"工作簿没有“{SHEET}”工作表。", f"the workbook has no '{SHEET}' sheet", "E106",
+        raise fail(str(path), f"工作簿没有“{SHEET}”工作表。", f"the workbook has no '{SHEET}' sheet", "E106",
                     hint="用 perfrules template 评分办法 -o 填报表.xlsx 生成填报表，在其中填写。")
     data: dict = {}
     facts: dict = {}
     ws, fs = values[SHEET], formulas[SHEET]
-    _merged(doc, ws)
+    merged(doc.file, ws)
     for row in range(2, ws.max_row + 1):
         key, value = _form_row(doc, ws, fs, row)
         if value is None:
@@ -143,7 +70,7 @@ def read_workbook(path: Path) -> XlsxDocument:
         (data if key in _BASIC_KEYS else facts)[key] = value
     for ws in values.worksheets:
         if ws.title not in (SHEET, "说明"):
-            _merged(doc, ws)
+            merged(doc.file, ws)
             facts[ws.title] = _records(doc, ws, formulas[ws.title])
     data["facts"] = facts
     doc.data = data
@@ -156,8 +83,8 @@ def _form_row(doc: XlsxDocument, ws, fs, row: int) -> tuple[str, object]:
     key, kind = ws.cell(row, 2).value, ws.cell(row, TYPE_COL).value or ""
     if not isinstance(key, str) or not key.strip() or kind == "list":
         return "", None
-    value = _value(doc, ws.cell(row, INPUT_COL), fs.cell(row, INPUT_COL), kind)
-    if value is None or (kind and value == _value(doc, ws.cell(row, DEFAULT_COL), fs.cell(row, DEFAULT_COL), kind)):
+    value = value_of(doc.file, ws.cell(row, INPUT_COL), fs.cell(row, INPUT_COL), kind)
+    if value is None or (kind and value == value_of(doc.file, ws.cell(row, DEFAULT_COL), fs.cell(row, DEFAULT_COL), kind)):
         return "", None
     if kind == "money" and isinstance(value, (int, Decimal)):
         value = f"{value}{ws.cell(row, UNIT_COL).value or ''}"     # a bare number is in the form's unit (column D)
@@ -174,7 +101,7 @@ def _records(doc: XlsxDocument, ws, fs) -> list[dict]:
     for row in range(2, ws.max_row + 1):
         record = {}
         for n, name in header.items():
-            value = _value(doc, ws.cell(row, n), fs.cell(row, n))
+            value = value_of(doc.file, ws.cell(row, n), fs.cell(row, n))
             if value is not None:
                 record[name] = value
                 doc.cells[("facts", key, len(out), name)] = f"{ws.title}!{ws.cell(row, n).coordinate}"
@@ -216,7 +143,7 @@ def tasks(path: Path, items=None) -> Iterator[Task]:
     """A form is one department: one task, read in the worker; a district workbook (no 填报
     sheet) one task a row (xlsx_table). A workbook that cannot be read is one bad task."""
     try:
-        values, formulas = _open(path)
+        values, formulas = open_workbook(path)
         if _is_form(values):
             yield Task(KIND, str(path))
         else:
@@ -233,7 +160,7 @@ def _is_form(values) -> bool:
 def check(path: Path, policy: Policy | None = None) -> list[Problem]:
     """A district workbook's header against the --policy (a form's keys are the policy's own)."""
     try:
-        values, formulas = _open(path)
+        values, formulas = open_workbook(path)
     except InputError as exc:
         return list(exc.problems)
     if _is_form(values) or policy is None:

@@ -6,7 +6,7 @@ A workbook without a 填报 sheet (the form readers/xlsx.py reads) is a district
 - every other sheet is a list fact, named by its key or label: a header row with a 部门编码
   or 部门 column (the department the record belongs to), then one record a row.
 Each row becomes the task a CSV row becomes (csv.read, csv.name_facts do the rest), its cells
-as the text Excel shows (percent formats, dates, cached formula values: xlsx.cell_text), so
+as the text Excel shows (percent formats, dates, cached formula values: cells.value_of), so
 one department scores the same from a CSV, a district workbook or its own form. A row is
 located as NAME.xlsx:工作表!A7, a record at its own row of its list sheet.
 """
@@ -18,6 +18,7 @@ from typing import Iterator
 from ..model import Policy
 from ..problems import Problem, did_you_mean
 from . import csv
+from .cells import merged, value_of
 from .task import Task
 
 
@@ -33,14 +34,12 @@ def _text(value: object) -> str:
 
 def _rows(path: Path, ws, fs) -> tuple[tuple[str, ...], Iterator[tuple[int, list[str]]]]:
     """(header, (row, cell texts) for each non-empty row) of a sheet."""
-    from .xlsx import XlsxDocument, _merged, _value     # here: xlsx imports this module
-    doc = XlsxDocument(str(path), None, None)
-    _merged(doc, ws)
+    merged(str(path), ws)
     header = tuple(_text(c.value).strip() for c in ws[1])
 
     def rows():
         for r in range(2, ws.max_row + 1):
-            cells = [_text(_value(doc, ws.cell(r, n), fs.cell(r, n))) for n in range(1, len(header) + 1)]
+            cells = [_text(value_of(str(path), ws.cell(r, n), fs.cell(r, n))) for n in range(1, len(header) + 1)]
             if any(c.strip() for c in cells):
                 yield r, cells
     return header, rows()
