@@ -57,6 +57,14 @@ def filled(facts_file: Path) -> bytes:
                     _put(sheet.cell(n, header.index(field) + 1), v)
         else:
             _put(ws.cell(rows[key], forms.INPUT_COL), value)
+    claimed = data.get("claimed") or {}
+    if claimed:
+        sheet = wb[forms.CLAIMS]
+        _put(sheet["B1"], claimed["score"])
+        for n, d in enumerate(claimed.get("deductions") or [], 4):
+            for col, key in enumerate(("indicator", "points", "reason"), 1):
+                if key in d:
+                    sheet.cell(n, col).value = d[key] if key != "points" else typed(d[key])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -236,3 +236,21 @@ def test_a_district_workbook_s_unknown_column_is_one_error_before_any_row(tmp_pa
     run = _run("batch", path, "--policy", "guangzhou/panyu/2023", "-o", tmp_path / "out.jsonl")
     assert run.exit_code == 2 and run.stderr.count("[E403]") == 1, run.stderr
     assert "区.xlsx:部门!M1: 错误 [E403]" in run.stderr and not (tmp_path / "out.jsonl").exists()
+
+
+def test_audit_reads_the_claims_on_the_form_s_自报_sheet(tmp_path):
+    """The shipped example's claims agree (exit 0); a wrong claim typed into the form is
+    found as in its YAML twin (exit 1, the same discrepancies); a bad claim is located."""
+    assert _run("audit", ROOT / "examples" / "panyu-jiguan-gongwei-2023.xlsx").exit_code == 0
+    wrong = ROOT / "examples" / "audit" / "panyu-claim-wrong.yaml"
+    book = tmp_path / "wrong.xlsx"
+    book.write_bytes(_make_workbook().filled(wrong))
+    got, want = _run("audit", book, "-f", "json"), _run("audit", wrong, "-f", "json")
+    assert got.exit_code == want.exit_code == 1, got.stdout + got.stderr
+
+    def found(text: str) -> list:
+        return [{k: v for k, v in entry.items() if k != "file"} for entry in json.loads(text)]
+    assert found(got.stdout) == found(want.stdout) and found(got.stdout)[0]["discrepancies"]
+    bad = _book(tmp_path, lambda wb: wb["自报"].cell(1, 2, "九十多"))
+    run = _run("audit", bad)
+    assert run.exit_code == 2 and "x.xlsx:自报!B1: 错误 [" in run.stderr, run.stderr

@@ -12,6 +12,7 @@ Workbook layout (readers/xlsx.py relies on it; docs/input-formats.md shows it to
   department, …) first, then the policy's facts; column C is the input cell, with data
   validation; hidden columns H and I hold the value the form wrote as a default and the
   fact's type, so that a default left as it is still reads as the default;
+- 自报: the claimed score and deductions, for `perfrules audit` (optional);
 - one sheet per list fact, named by its key: a header row of field keys, one record a row.
 """
 from __future__ import annotations
@@ -31,6 +32,9 @@ TYPE_NAMES = {"number": "数字", "percent": "百分比", "money": "金额", "co
 BASICS = (("policy", "评分办法", True), ("department", "部门", True), ("short_name", "简称", False),
           ("code", "部门编码", False), ("year", "年度", False), ("project", "项目", False))
 _PERCENT_FORMAT = "0.00%"
+# 自报: what the department claims (its 自评结论), for `perfrules audit`: the score in B1, then
+# one deduction a row under CLAIMS_HEADER (row 3)
+CLAIMS, CLAIMS_HEADER = "自报", ("指标编号", "扣分", "扣分原因")
 
 
 def inputs(policy: Policy) -> list[FactDecl]:
@@ -126,11 +130,29 @@ def workbook(policy: Policy) -> bytes:
         ws.column_dimensions[col].width = width
     ws.column_dimensions["H"].hidden = ws.column_dimensions["I"].hidden = True
     ws.freeze_panes = "A2"
+    _claims_sheet(wb.create_sheet(CLAIMS), policy)
     for decl in lists:
         _list_sheet(wb.create_sheet(decl.key[:31]), decl)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _claims_sheet(ws, policy: Policy) -> None:
+    """The 自报 sheet: the claimed score and deductions (optional; audit checks them)."""
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+    ws.append(("自评得分", None, "（选填：部门自评结论中的得分与扣分，供 perfrules audit 核对）"))
+    ws.append(())
+    ws.append(CLAIMS_HEADER)
+    for cell in (ws["A1"], *ws[3]):
+        cell.font = Font(bold=True)
+    ids = ",".join(leaf.id for leaf in policy.leaves())
+    if len(ids) <= 250:          # Excel's limit on a drop-down's list written inline
+        dv = DataValidation(type="list", formula1=f'"{ids}"', allow_blank=True)
+        ws.add_data_validation(dv)
+        dv.add("A4:A200")
+    ws.column_dimensions["A"].width, ws.column_dimensions["C"].width = 14, 80
 
 
 def _list_sheet(ws, decl: FactDecl) -> None:

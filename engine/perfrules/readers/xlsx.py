@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from ..forms import BASICS, DEFAULT_COL, INPUT_COL, SHEET, TYPE_COL, UNIT_COL
+from ..forms import BASICS, CLAIMS, DEFAULT_COL, INPUT_COL, SHEET, TYPE_COL, UNIT_COL
 from ..load import Document
 from ..model import Policy
 from ..problems import InputError, Problem, did_you_mean
@@ -68,8 +68,10 @@ def read_workbook(path: Path) -> XlsxDocument:
         at: tuple = (key,) if key in _BASIC_KEYS else ("facts", key)
         doc.cells[at] = f"{SHEET}!{ws.cell(row, INPUT_COL).coordinate}"
         (data if key in _BASIC_KEYS else facts)[key] = value
+    if CLAIMS in values.sheetnames:
+        _claims(doc, data, values[CLAIMS], formulas[CLAIMS])
     for ws in values.worksheets:
-        if ws.title not in (SHEET, "说明"):
+        if ws.title not in (SHEET, "说明", CLAIMS):
             merged(doc.file, ws)
             facts[ws.title] = _records(doc, ws, formulas[ws.title])
     data["facts"] = facts
@@ -89,6 +91,23 @@ def _form_row(doc: XlsxDocument, ws, fs, row: int) -> tuple[str, object]:
     if kind == "money" and isinstance(value, (int, Decimal)):
         value = f"{value}{ws.cell(row, UNIT_COL).value or ''}"     # a bare number is in the form's unit (column D)
     return key.strip(), value
+
+
+def _claims(doc: XlsxDocument, data: dict, ws, fs) -> None:
+    """The 自报 sheet as the `claimed` block: the score in B1, a deduction a row from row 4."""
+    score = value_of(doc.file, ws["B1"], fs["B1"])
+    deductions: list[dict] = []
+    for row in range(4, ws.max_row + 1):
+        indicator, points, reason = (value_of(doc.file, ws.cell(row, n), fs.cell(row, n)) for n in (1, 2, 3))
+        if indicator is None and points is None and reason is None:
+            continue
+        at = ("claimed", "deductions", len(deductions))
+        doc.cells.update({at: f"{CLAIMS}!A{row}", at + ("points",): f"{CLAIMS}!B{row}", at + ("reason",): f"{CLAIMS}!C{row}"})
+        deductions.append({k: v for k, v in (("indicator", indicator), ("points", points), ("reason", reason)) if v is not None})
+    if score is None and not deductions:
+        return
+    data["claimed"] = {"score": score, **({"deductions": deductions} if deductions else {})}
+    doc.cells.update({("claimed",): f"{CLAIMS}!B1", ("claimed", "score"): f"{CLAIMS}!B1"})
 
 
 def _records(doc: XlsxDocument, ws, fs) -> list[dict]:
