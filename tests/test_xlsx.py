@@ -254,3 +254,18 @@ def test_audit_reads_the_claims_on_the_form_s_自报_sheet(tmp_path):
     bad = _book(tmp_path, lambda wb: wb["自报"].cell(1, 2, "九十多"))
     run = _run("audit", bad)
     assert run.exit_code == 2 and "x.xlsx:自报!B1: 错误 [" in run.stderr, run.stderr
+
+
+def test_a_form_for_an_unknown_policy_is_a_located_error_and_writes_nothing(tmp_path):
+    run = _run("template", "nosuch/x", "-o", tmp_path / "f.xlsx")
+    assert run.exit_code == 2 and run.stderr.startswith("nosuch/x: 错误 [E406]"), run.stderr
+    assert list(tmp_path.iterdir()) == []
+    path = ROOT / "rules" / "guangzhou" / "panyu" / "2023.yaml"      # a path works as an id does
+    assert _run("template", path, "-o", tmp_path / "f.yaml").exit_code == 0
+    assert "policy: guangzhou/panyu/2023" in (tmp_path / "f.yaml").read_text("utf-8")
+
+
+def test_a_workbook_counts_its_departments_for_the_progress_bar(tmp_path):
+    from perfrules.readers import xlsx
+    assert xlsx.count(_district(tmp_path / "区.xlsx")) == 2
+    assert xlsx.count(ROOT / "examples" / "panyu-jiguan-gongwei-2023.xlsx") == 1

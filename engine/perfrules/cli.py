@@ -268,6 +268,8 @@ def template(
     lang: LangOpt = Lang.zh,
 ):
     """按评分办法生成填报表（.xlsx 或 .yaml）。Write a fill-in form for a policy."""
+    from dataclasses import replace
+
     from . import forms
     from .service import policy as load_policy
     suffix = output.suffix.lower()
@@ -277,8 +279,8 @@ def template(
     _refuse_inputs(output, [], policy, lang.value, "text")
     try:
         chosen = load_policy(policy)
-    except InputError as exc:
-        _fail(exc.problems, lang.value, False)
+    except InputError as exc:       # located at the POLICY argument when the policy's own file is not the trouble
+        _fail([replace(p, file=p.file or policy) for p in exc.problems], lang.value, False)
     data = forms.workbook(chosen) if suffix == ".xlsx" else forms.fact_file(chosen).encode("utf-8")
     _deliver(data, "text", lang.value, output)
 

@@ -193,4 +193,9 @@ def read(task: Task) -> XlsxDocument:
 
 
 def count(path: Path) -> int:
-    return 1
+    """1 for a form; a district workbook's rows less the header (for the progress bar)."""
+    try:
+        values, _ = open_workbook(path)
+    except InputError:
+        return 1
+    return 1 if _is_form(values) else max((values.worksheets[0].max_row or 1) - 1, 0)
