@@ -269,3 +269,13 @@ def test_a_workbook_counts_its_departments_for_the_progress_bar(tmp_path):
     from perfrules.readers import xlsx
     assert xlsx.count(_district(tmp_path / "区.xlsx")) == 2
     assert xlsx.count(ROOT / "examples" / "panyu-jiguan-gongwei-2023.xlsx") == 1
+
+
+def test_a_district_workbook_s_bad_fact_is_located_at_its_cell(tmp_path):
+    from openpyxl import load_workbook as reopen
+    path = _district(tmp_path / "区.xlsx")
+    wb = reopen(path)
+    wb["部门"]["E3"] = "一百万"          # 乙单位's 全年预算数
+    wb.save(path)
+    run = _run("batch", path)
+    assert re.search(r"区\.xlsx:部门!E3（乙单位）: \[E40\d\]", run.stderr), run.stderr

@@ -8,7 +8,8 @@ A workbook without a 填报 sheet (the form readers/xlsx.py reads) is a district
 Each row becomes the task a CSV row becomes (csv.read, csv.name_facts do the rest), its cells
 as the text Excel shows (percent formats, dates, cached formula values: cells.value_of), so
 one department scores the same from a CSV, a district workbook or its own form. A row is
-located as NAME.xlsx:工作表!A7, a record at its own row of its list sheet.
+located as NAME.xlsx:工作表!A7, a fact at its cell (工作表!E7), a record at its own row of its
+list sheet.
 """
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def _records(path: Path, values, formulas) -> dict[str, list[csv.ItemRecord]]:
 
 
 def tasks(path: Path, values, formulas) -> Iterator[Task]:
-    """One task a department row, with the records its code (or name) links to."""
+    """One task a department row, with the records its code (or name) links to and where
+    each of its cells is."""
+    from openpyxl.utils import get_column_letter
     ws = values.worksheets[0]
     header, rows = _rows(path, ws, formulas[ws.title])
     code, dept = _link(header)
@@ -78,7 +81,8 @@ def tasks(path: Path, values, formulas) -> Iterator[Task]:
     for r, cells in rows:
         keys = [csv._norm(cells[i]) for i in (code, dept) if i is not None and cells[i].strip()]
         mine = next((records[k] for k in keys if k in records), [])
-        yield Task(csv.KIND, f"{path}:{ws.title}!A{r}", (header, cells, tuple(mine)))
+        at = tuple(f"{path}:{ws.title}!{get_column_letter(n)}{r}" for n in range(1, len(header) + 1))
+        yield Task(csv.KIND, f"{path}:{ws.title}!A{r}", (header, cells, tuple(mine), at))
 
 
 def check(path: Path, header: tuple[str, ...], sheet: str, policy: Policy | None) -> list[Problem]:
