@@ -263,7 +263,7 @@ def batch(
 
 @app.command()
 def template(
-    policy: Annotated[str, typer.Argument(help="评分办法编号或文件。Policy id or file.", show_default=False)],
+    policy: Annotated[str, typer.Argument(help="评分办法编号或文件。Policy id or file.", show_default=False, metavar="POLICY")],
     output: Annotated[Path, typer.Option("--output", "-o", help="填报表：.xlsx 工作簿或 .yaml 事实文件。The form: .xlsx or .yaml.")],
     lang: LangOpt = Lang.zh,
 ):
