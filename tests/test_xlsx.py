@@ -156,6 +156,7 @@ def test_percent_cells_dates_and_cached_formulas_read_as_excel_shows_them(tmp_pa
         ws[_cell(wb, "全年预算数")] = "=600+90.47"
         wb["绩效指标"]["D7"].value, wb["绩效指标"]["D7"].number_format = 0.9883, "0.00%"
         ws[_cell(wb, "project")].value = __import__("datetime").date(2023, 12, 31)
+        wb["绩效指标"]["D2"] = 0.1 + 0.2          # a float as Excel keeps it: 15 significant digits
     path = _book(tmp_path, edit)
     with zipfile.ZipFile(path) as z:       # as Excel saves it: the formula with its cached value
         parts = {n: z.read(n) for n in z.namelist()}
@@ -168,6 +169,7 @@ def test_percent_cells_dates_and_cached_formulas_read_as_excel_shows_them(tmp_pa
     assert doc.data["facts"]["全年预算数"] == "690.47万元"
     assert doc.data["facts"]["绩效指标"][5]["实际值"] == "98.83%"
     assert doc.data["project"] == "2023-12-31"
+    assert doc.data["facts"]["绩效指标"][0]["实际值"] == Decimal("0.3")
 
 
 def test_a_problem_is_located_at_its_sheet_and_cell(tmp_path):

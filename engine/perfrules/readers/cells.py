@@ -5,8 +5,9 @@ Opening refuses what is no workbook, each as one located E101/E105: not a zip, a
 (password-protected) file, a zip of something else, a sheet over MAX_ROWS (openpyxl would
 otherwise read a million rows). A cell's value: a percent-formatted number as a percentage
 ("98.83%": values.py takes a bare number in a percent fact for nothing), a date as its ISO
-text, a formula as its cached value (none, because no spreadsheet program ever computed it,
-is an error at the cell), a text list split at ；. Merged cells in the data are refused.
+text, a number to Excel's 15 significant digits, a formula as its cached value (none, because
+no spreadsheet program ever computed it, is an error at the cell), a text list split at ；.
+Merged cells in the data are refused.
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def value_of(file: str, cell, formula_cell, kind: str = ""):
     if isinstance(value, (dt.datetime, dt.date)):
         return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, (int, float)):
-        number = Decimal(str(value))
+        # a float as Excel shows and keeps it: 15 significant digits (0.1+0.2 is 0.3, not 0.30000000000000004)
+        number = Decimal(value) if isinstance(value, int) else Decimal(format(value, ".15g"))
         if "%" in (cell.number_format or ""):
             return format(number.scaleb(2).normalize(), "f") + "%"
         return int(number) if number == number.to_integral_value() else number
