@@ -281,3 +281,10 @@ def test_a_district_workbook_s_bad_fact_is_located_at_its_cell(tmp_path):
     wb.save(path)
     run = _run("batch", path)
     assert re.search(r"区\.xlsx:部门!E3（乙单位）: \[E40\d\]", run.stderr), run.stderr
+
+
+def test_a_missing_fact_on_the_form_says_where_to_fill_it(tmp_path):
+    path = _book(tmp_path, lambda wb: setattr(wb["填报"]["C8"], "value", None))     # 全年预算数 left empty
+    run = _run("evaluate", path)
+    assert run.exit_code == 2 and "[E401]" in run.stderr and "全年预算数" in run.stderr
+    assert "提示: 在“填报”表该事实一行的 C 列（填写值）填写" in run.stderr, run.stderr

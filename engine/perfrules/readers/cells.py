@@ -4,7 +4,7 @@ xlsx_table: a district workbook, one department a row).
 Opening refuses what is no workbook, each as one located E101/E105: not a zip, an encrypted
 (password-protected) file, a zip of something else, a sheet over MAX_ROWS (openpyxl would
 otherwise read a million rows). A cell's value: a percent-formatted number as a percentage
-("98.83%": values.py takes a bare number in a percent fact for nothing), a date as its ISO
+("98.83%": values.py refuses a bare number in a percent fact), a date as its ISO
 text, a number to Excel's 15 significant digits, a formula as its cached value (none, because
 no spreadsheet program ever computed it, is an error at the cell), a text list split at ；.
 Merged cells in the data are refused.

@@ -30,6 +30,8 @@ from .task import Task
 
 KIND = "xlsx"
 _BASIC_KEYS = {k for k, _, _ in BASICS}
+_FILL_IN = ("在“填报”表该事实一行的 C 列（填写值）填写；列表事实填在以它命名的工作表中。",
+            "Fill in column C (填写值) of the fact's row on the 填报 sheet; a list fact on the sheet named after it.")
 
 
 @dataclass
@@ -47,6 +49,8 @@ class XlsxDocument(Document):
         return f"{self.file}:{SHEET}"
 
     def problem(self, code, path=(), message="", message_en="", hint="", hint_en="", at_key=False) -> Problem:
+        if code == "E401" and tuple(path) == ("facts",):     # a missing fact: where to fill it on the form
+            hint, hint_en = _FILL_IN
         p = Document.problem(self, code, path, message, message_en, hint, hint_en, at_key)
         return replace(p, file=self.where(path), line=0, col=0, source_line="")
 
