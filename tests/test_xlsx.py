@@ -228,9 +228,9 @@ def test_a_district_workbook_scores_each_row_and_locates_a_bad_record(tmp_path):
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.exit_code == 1 and [r["score"] for r in rows] == ["96.88"], run.stderr
     assert rows[0]["source"].endswith("区.xlsx:部门!A2")
-    assert re.search(r"区\.xlsx:绩效指标!A8（乙单位）: \[E402\]", run.stderr), run.stderr
+    assert re.search(r"区\.xlsx:绩效指标!E8（乙单位）: \[E402\]", run.stderr), run.stderr
     single = _run("evaluate", path)
-    assert single.exit_code == 2 and "区.xlsx:绩效指标!A8: 错误 [E402]" in single.stderr
+    assert single.exit_code == 2 and "区.xlsx:绩效指标!E8: 错误 [E402]" in single.stderr
 
 
 def test_a_district_workbook_s_unknown_column_is_one_error_before_any_row(tmp_path):

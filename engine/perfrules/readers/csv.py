@@ -47,7 +47,7 @@ _ITEM_ROLES = {"department": "department", "部门": "department", "部门名称
 _TEXTS_SPLIT = re.compile(r"[；;|\n]")
 
 # An --items record: (ITEMS.csv:LINE, list name, ((column, text), …)).
-ItemRecord = tuple[str, str, tuple[tuple[str, str], ...]]
+ItemRecord = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]]   # + where each cell is (a workbook; CSV: ())
 # A row task's payload: (the header, the row's cells, its department's --items records, and
 # where each cell is when a row has cells of its own: 工作表!C7 in a district workbook, else ()).
 RowPayload = tuple[tuple[str, ...], list[str], tuple[ItemRecord, ...], tuple[str, ...]]
@@ -219,7 +219,7 @@ class Items:
                 if not dept:
                     problems.append(Problem("E201", "这一行没有填部门。", "the row has no department", where))
                     continue
-                self.rows.setdefault(dept, []).append((where, lst, tuple(rec)))
+                self.rows.setdefault(dept, []).append((where, lst, tuple(rec), ()))
                 self.first.setdefault(dept, where)
         if problems:
             raise InputError(problems)
@@ -339,7 +339,7 @@ def name_facts(doc: RowDocument, policy: Policy) -> None:
         for label in (decl.label_en, decl.label, key):
             if label:
                 list_names[_norm(label)] = key
-    for where, list_name, cells in doc.records:
+    for where, list_name, cells, at in doc.records:
         if list_name:
             list_key = list_names.get(_norm(list_name))
         else:
@@ -360,7 +360,9 @@ def name_facts(doc: RowDocument, policy: Policy) -> None:
         fields = field_names(lists[list_key].fields)
         records = facts.setdefault(list_key, [])
         assert isinstance(records, list)      # a column's value for it was refused above
-        doc.origins[("facts", list_key, len(records))] = where
+        n = len(records)
+        doc.origins[("facts", list_key, n)] = where
+        doc.origins.update({("facts", list_key, n, fields.get(_norm(c), c)): w for (c, _), w in zip(cells, at)})
         records.append({fields.get(_norm(c), c): v for c, v in cells})
     if problems:
         raise InputError(problems)

@@ -8,8 +8,8 @@ A workbook without a 填报 sheet (the form readers/xlsx.py reads) is a district
 Each row becomes the task a CSV row becomes (csv.read, csv.name_facts do the rest), its cells
 as the text Excel shows (percent formats, dates, cached formula values: cells.value_of), so
 one department scores the same from a CSV, a district workbook or its own form. A row is
-located as NAME.xlsx:工作表!A7, a fact at its cell (工作表!E7), a record at its own row of its
-list sheet.
+located as NAME.xlsx:工作表!A7, a fact at its cell (工作表!E7), a record's field at its cell
+on its list sheet.
 """
 from __future__ import annotations
 
@@ -54,14 +54,17 @@ def _link(header: tuple[str, ...]) -> tuple[int | None, int | None]:
 
 def _records(path: Path, values, formulas) -> dict[str, list[csv.ItemRecord]]:
     """Each list sheet's records, by the department code or name they name."""
+    from openpyxl.utils import get_column_letter
     out: dict[str, list[csv.ItemRecord]] = {}
     for ws in values.worksheets[1:]:
         header, rows = _rows(path, ws, formulas[ws.title])
         code, dept = _link(header)
         for r, cells in rows:
             link = cells[code] if code is not None and cells[code].strip() else cells[dept] if dept is not None else ""
-            fields = tuple((h, c.strip()) for n, (h, c) in enumerate(zip(header, cells)) if n not in (code, dept) and c.strip())
-            out.setdefault(csv._norm(link), []).append((f"{path}:{ws.title}!A{r}", ws.title, fields))
+            given = [n for n, c in enumerate(cells) if n not in (code, dept) and c.strip()]
+            fields = tuple((header[n], cells[n].strip()) for n in given)
+            at = tuple(f"{path}:{ws.title}!{get_column_letter(n + 1)}{r}" for n in given)
+            out.setdefault(csv._norm(link), []).append((f"{path}:{ws.title}!A{r}", ws.title, fields, at))
     return out
 
 
