@@ -248,7 +248,7 @@ def batch(
     policy: PolicyOpt = None,
     items: ItemsOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="并行进程数（0 = 全部 CPU）。Worker processes (0: all CPUs).")] = 1,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（原子写入；缺省时 JSON Lines 写到标准输出）。Output file.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（审核工作簿：结果、汇总、核对、失败；原子写入；缺省时 JSON Lines 写到标准输出）。Output file (.xlsx: the reviewer's workbook).")] = None,
     lang: LangOpt = Lang.zh,
     verbose: VerboseOpt = False,
 ):

@@ -22,9 +22,11 @@ Each department is read with facts.read_department, evaluated and explained with
 pipeline. One bad department never stops the batch: it is listed in the summary with its
 located error. The output (--output FILE, by suffix: .csv, .jsonl or .xlsx; JSON Lines on
 stdout without --output) has one row per department evaluated, in input order; a JSON Lines
-row is report.json.to_dict(result) plus "source". Rows are written as they come and inputs
-are read lazily, so memory does not grow with the number of departments (the --items file
-is the exception: it is indexed by department up front). The output is written to an
+row is report.json.to_dict(result) plus "source". An .xlsx output is the reviewer's workbook
+(batch.workbook: 结果 with ranks, 汇总 with charts, 核对 with audit's findings on every claim,
+失败). Rows are written as they come (the workbook spools them to a temporary file, to rank
+them) and inputs are read lazily, so memory does not grow with the number of departments
+(the --items file is the exception: it is indexed by department up front). The output is written to an
 unnamed temporary file named at the end: a failed, interrupted or killed batch leaves no
 output file and no temporary file. An output that is one of the inputs is refused (E601).
 

@@ -34,6 +34,11 @@ class Outcome:
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault
     warnings: int = 0          # notes its report shows (units converted, implausible amounts)
+    code: str = ""             # 部门编码
+    year: int | None = None    # the department's year (the policy's when the facts give none)
+    leaves: tuple = ()         # (id, name) of every leaf indicator of its policy, in order
+    claimed: str = ""          # the score the department claimed ("" without a claim)
+    findings: tuple = ()       # audit's findings on the claim: (kind, indicator, claimed, due, text)
 
 
 def chunks(tasks: Iterable[Task], size: int = CHUNK) -> Iterator[list[Task]]:

@@ -25,7 +25,7 @@ from . import pool, workers
 from .plan import Outcome, estimate
 from .progress import ProgressBar
 from .summary import Summary
-from .writers import Writer, output_format, writer_for
+from .writers import CsvWriter, JsonlWriter, Writer, output_format
 
 
 def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, output: Path | None = None,
@@ -42,7 +42,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     summary = Summary(lang, verbose)
     bar = ProgressBar(progress, lambda: estimate(plan), lang, err)
-    init_args = (policy, lang, fmt == ".jsonl")
+    init_args = (policy, lang, fmt == ".jsonl", fmt == ".xlsx")
 
     def run(writer: Writer) -> None:
         def handle(o: Outcome) -> None:
@@ -60,7 +60,7 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
         writer.close()
 
     with _sigterm_exits():
-        writer = _write(fmt, output, lang, run)
+        writer = _write(fmt, output, lang, summary, run)
     summary.elapsed = time.monotonic() - summary.started
     summary.warnings += _warnings(plan, writer, lang)
     err.write(summary.render(jobs, str(output) if output is not None else None, writer.rows))
@@ -68,15 +68,15 @@ def run_batch(inputs: list[Path], policy: str | None = None, jobs: int = 1, outp
     return 1 if summary.failed or plan.unused_items() else 0
 
 
-def _write(fmt: str, output: Path | None, lang: str, run) -> Writer:
+def _write(fmt: str, output: Path | None, lang: str, summary: Summary, run) -> Writer:
     """run(writer) on stdout, or on a temporary file renamed onto `output` if it succeeds."""
     if output is None:
-        writer = writer_for(fmt, None, lang)
+        writer = writer_for(fmt, None, lang, summary)
         run(writer)
         return writer
     try:
         with atomic_path(output) as tmp:
-            writer = writer_for(fmt, tmp, lang)
+            writer = writer_for(fmt, tmp, lang, summary)
             try:
                 run(writer)
             except BaseException:
@@ -86,6 +86,18 @@ def _write(fmt: str, output: Path | None, lang: str, run) -> Writer:
         raise InputError([Problem("E601", f"无法写入输出文件：{exc.strerror or exc}",
                                   f"cannot write: {exc.strerror or exc}", str(output))])
     return writer
+
+
+def writer_for(fmt: str, path: Path | None, lang: str, summary: Summary) -> Writer:
+    """The writer for the output's suffix; the workbook also reads the summary (ranks, 汇总, 失败)."""
+    if fmt == ".csv":
+        assert path is not None       # output_format: only an --output path is .csv or .xlsx
+        return CsvWriter(path, lang)
+    if fmt == ".xlsx":
+        assert path is not None
+        from .workbook import ReviewWorkbook      # openpyxl only when it is asked for
+        return ReviewWorkbook(path, lang, summary)
+    return JsonlWriter(path, lang)
 
 
 def _files_read(plan: Inputs, items: Path | None, policy: str | None) -> Iterator[str | Path]:

@@ -6,11 +6,12 @@ Processes, not threads: durable_rules is neither thread-safe nor releases the GI
 is forked, so every worker starts with the settings and the --policy already loaded; each
 prepares a policy for durable once and keeps it. A worker returns plain data (Outcome), never
 rendered output: the parent's writers decide the format. This module is the batch's only
-contact with the engine: through service, like every front end.
+contact with the engine: through service, like every front end, and audit for the claims.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from ..load import Document
 from ..problems import InputError
 from .plan import Outcome
 
-from .. import service
+from .. import audit, service
 from ..facts import read_department
 from ..model import Policy
 from ..overrides import sentence
@@ -36,6 +37,7 @@ class _Settings:
     policy: str | None = None       # the --policy reference, if one was given
     lang: str = "zh"
     json: bool = False              # send back each row's report.json.to_dict (JSON Lines output)
+    claims: bool = False            # send back the claimed score and audit's findings (the workbook)
 
 
 _SETTINGS = _Settings()
@@ -47,10 +49,10 @@ def load_ref(policy_ref: str) -> Policy:
     return service.policy(policy_ref)
 
 
-def init_worker(policy_ref: str | None, lang: str, want_json: bool) -> None:
+def init_worker(policy_ref: str | None, lang: str, want_json: bool, want_claims: bool = False) -> None:
     """Remember the settings and compile the --policy once (the workers inherit both)."""
     global _SETTINGS
-    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json)
+    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json, claims=want_claims)
     if policy_ref is not None:
         try:
             _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
@@ -83,7 +85,7 @@ def _evaluate(task: readers.Task) -> Outcome:
         policy = _policy_for(doc)
         readers.finish(doc, policy)
         result = service.evaluate_department(policy, read_department(doc, policy))
-        return _outcome(task.source, result)
+        return _outcome(task.source, result, doc)
     except InputError as exc:
         return Outcome(task.source, _department_name(doc), problems=tuple(exc.problems))
     except Exception as exc:  # noqa: BLE001 — one department's surprise must not stop the batch
@@ -121,7 +123,7 @@ def _policy_for(doc: Document) -> Policy:
     return policy
 
 
-def _outcome(source: str, result: Result) -> Outcome:
+def _outcome(source: str, result: Result, doc: Document) -> Outcome:
     lang = _SETTINGS.lang
     p = result.policy
     deductions = result.deductions
@@ -134,7 +136,23 @@ def _outcome(source: str, result: Result) -> Outcome:
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         rules_score=money(result.rules_total) if result.overridden else "",
         overrides=_overrides(result, lang),
-        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings))
+        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings),
+        code=result.department.code, year=result.department.year or p.year,
+        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()),
+        **(_claim(result, doc, lang) if _SETTINGS.claims else {}))
+
+
+def _claim(result: Result, doc: Document, lang: str) -> dict:
+    """The claimed score and what `perfrules audit` finds in the claim (its discrepancies,
+    then its 认定), nothing for a department that claims nothing. Only the workbook asks:
+    an audit builds the whole indicator tree, which a CSV row never needs."""
+    claimed = result.department.claimed
+    if not claimed:
+        return {}
+    found = audit.audit(result, doc) + audit.judged(result)
+    plain = lambda x: "" if x is None else money(x)  # noqa: E731
+    return {"claimed": money(Decimal(str(claimed["score"]))),
+            "findings": tuple((d.kind, d.indicator, plain(d.claimed), plain(d.due), d.text(lang)) for d in found)}
 
 
 def _overrides(result: Result, lang: str) -> tuple:

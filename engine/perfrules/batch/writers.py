@@ -1,6 +1,7 @@
-"""Output writers: one row per department evaluated, as CSV, JSON Lines or xlsx.
+"""Output writers: one row per department evaluated, as CSV or JSON Lines; .xlsx is the
+reviewer's workbook (batch.workbook), built on the same Writer.
 
-The CSV and xlsx header (one column per 一级 indicator) comes from the first department's
+The CSV header (one column per 一级 indicator) comes from the first department's
 policy; a department under another policy is matched by indicator id. A JSON Lines row is
 serialised here from the data a worker sent back (report.json.to_dict): workers return
 data, the format is the writer's business. Spreadsheet text never becomes a formula
@@ -12,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 from ..problems import InputError, Problem
@@ -72,7 +72,7 @@ class Writer:
             f.close()
 
 
-class _JsonlWriter(Writer):
+class JsonlWriter(Writer):
     def __init__(self, path: Path | None, lang: str):
         super().__init__(lang)
         self.f = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") if path is not None else sys.stdout
@@ -91,7 +91,7 @@ class _JsonlWriter(Writer):
             self.f.flush()
 
 
-class _CsvWriter(Writer):
+class CsvWriter(Writer):
     """UTF-8 with a BOM, so that Excel and WPS open the Chinese text correctly. Text that UTF-8
     cannot hold (a lone surrogate from a file name) is written escaped, never a crash (both
     writers): the readers already refuse such text in the departments themselves."""
@@ -120,67 +120,6 @@ def _inert(cell):
     return cell
 
 
-class _XlsxWriter(Writer):
-    """openpyxl in write-only mode: rows are streamed to disk, not held in memory."""
-
-    def __init__(self, path: Path, lang: str):
-        super().__init__(lang)
-        from openpyxl import Workbook
-        self.path = path
-        self.wb = Workbook(write_only=True)
-        self.ws = self.wb.create_sheet("评分结果" if lang == "zh" else "Results")
-
-    def _begin(self) -> None:
-        from openpyxl.utils import get_column_letter
-        header = self.header()
-        widths = [40, 36, 22, 9, 8] + [14] * len(self.tops or ()) + [100, 9, 14, 100]
-        for n, w in enumerate(widths[:len(header)], 1):
-            self.ws.column_dimensions[get_column_letter(n)].width = w
-        self.ws.freeze_panes = "C2"
-        self.ws.append(header)
-
-    def write(self, o: Outcome) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        row = self.cells(o)
-        assert self.tops is not None      # cells() took them from the first department
-        # the score, the points lost per indicator, the override count and the rules' score
-        numbers = {3, *range(5, 5 + len(self.tops)), 6 + len(self.tops), 7 + len(self.tops)}
-        out = []
-        for n, value in enumerate(row):
-            if n in numbers and value != "":
-                cell = WriteOnlyCell(self.ws, value=Decimal(value))
-                cell.number_format = "0" if n == 6 + len(self.tops) else "0.00"
-            else:
-                cell = WriteOnlyCell(self.ws, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"     # text stays text: a name starting with "=" is no formula
-            out.append(cell)
-        self.ws.append(out)
-        self.rows += 1
-
-    def close(self) -> None:
-        super().close()
-        self.wb.save(self.path)
-
-    def abort(self) -> None:
-        try:     # finish and remove openpyxl's own temporary sheet file
-            if getattr(self.ws, "_writer", None) is not None:
-                self.ws.close()
-                self.ws._writer.cleanup()
-        except Exception:  # noqa: BLE001 — openpyxl also removes it at exit
-            pass
-
-
-def writer_for(fmt: str, path: Path | None, lang: str) -> Writer:
-    if fmt == ".csv":
-        assert path is not None       # output_format: only an --output path is .csv or .xlsx
-        return _CsvWriter(path, lang)
-    if fmt == ".xlsx":
-        assert path is not None
-        return _XlsxWriter(path, lang)
-    return _JsonlWriter(path, lang)
-
-
 def output_format(output: Path | None) -> str:
     if output is None:
         return ".jsonl"
@@ -188,10 +127,4 @@ def output_format(output: Path | None) -> str:
     if suffix not in OUTPUT_SUFFIXES:
         raise InputError([Problem("E602", f"不支持的输出格式“{suffix or Path(output).name}”：--output 应以 .csv、.jsonl 或 .xlsx 结尾。",
                                   f"unsupported output '{suffix}': use .csv, .jsonl or .xlsx", str(output))])
-    if suffix == ".xlsx":
-        try:
-            import openpyxl  # noqa: F401
-        except ImportError:
-            raise InputError([Problem("E602", "写 .xlsx 需要 openpyxl：pip install 'perfrules[xlsx]'。",
-                                      "writing .xlsx needs openpyxl: pip install 'perfrules[xlsx]'", str(output))])
     return suffix
