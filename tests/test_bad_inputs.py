@@ -52,6 +52,7 @@ class Bad:
     policy: str | None = None     # --policy
     path: Path | None = None      # a committed file ...
     make: Callable[[], bytes] | None = None   # ... or one written at test time
+    at: str | None = None         # a workbook: the sheet!cell after NAME.xlsx: ("" for the whole file)
 
 
 def _parse_expect(text: str) -> tuple[str, int | None, int | None]:
@@ -71,6 +72,9 @@ def _committed() -> list[Bad]:
     for name, e in yaml.safe_load((CORPUS / "binary" / "expectations.yaml").read_text("utf-8")).items():
         code, line, col = _parse_expect(e["expect"])
         out.append(Bad(f"binary/{name}", e["kind"], code, line, col, e.get("policy"), CORPUS / "binary" / name))
+    for name, e in yaml.safe_load((CORPUS / "workbook" / "expectations.yaml").read_text("utf-8")).items():
+        code, _, _ = _parse_expect(e["expect"])
+        out.append(Bad(f"workbook/{name}", e["kind"], code, path=CORPUS / "workbook" / name, at=e.get("at", "")))
     return out
 
 
@@ -130,6 +134,8 @@ def _first_problem(out: str, bad: Bad, lang: str) -> re.Match:
         f"expected [{bad.code}]{' at line ' + str(bad.line) if bad.line else ''} first, got:\n{out}")
     if bad.col:
         assert int(m.group("col")) == bad.col, f"expected column {bad.col}:\n{out}"
+    if bad.at is not None:
+        assert m.group("file").endswith(f".xlsx:{bad.at}" if bad.at else ".xlsx"), f"expected at {bad.at or 'the file'}:\n{out}"
     return m
 
 
@@ -239,3 +245,29 @@ def test_binary_files_are_current():
     assert listed == set(expected)
     for name, data in expected.items():
         assert (CORPUS / "binary" / name).read_bytes() == data, f"run python {CORPUS / 'make_binary.py'}"
+
+
+def test_workbook_files_are_listed_and_current():
+    """workbook/ holds what make_workbooks.py writes (openpyxl stamps the time into a workbook,
+    so the cells are compared, not the bytes)."""
+    import importlib.util
+    import io
+
+    from openpyxl import load_workbook
+    spec = importlib.util.spec_from_file_location("make_workbooks", CORPUS / "make_workbooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.files()
+    listed = set(yaml.safe_load((CORPUS / "workbook" / "expectations.yaml").read_text("utf-8")))
+    assert listed == set(expected) == {p.name for p in (CORPUS / "workbook").glob("*.xlsx")}
+    for name, data in expected.items():
+        committed = (CORPUS / "workbook" / name).read_bytes()
+        if not data.startswith(b"PK") or b"xl/workbook.xml" not in data:
+            assert committed == data, name
+            continue
+        fresh, kept = load_workbook(io.BytesIO(data)), load_workbook(io.BytesIO(committed))
+        assert fresh.sheetnames == kept.sheetnames, name
+        for ws in fresh.worksheets:
+            assert ws.max_row == kept[ws.title].max_row, f"run python {CORPUS / 'make_workbooks.py'}"
+            assert [[c.value for c in r] for r in ws.iter_rows(max_row=min(ws.max_row, 50))] == \
+                   [[c.value for c in r] for r in kept[ws.title].iter_rows(max_row=min(ws.max_row, 50))], name

@@ -232,7 +232,7 @@ def test_internal_error_exit_3(monkeypatch, tmp_path, capsys):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated failure deep inside")
 
-    monkeypatch.setattr(perfrules.service, "evaluate_file", boom)
+    monkeypatch.setattr(perfrules.service, "evaluate_document", boom)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", str(PANYU_FACTS)])
     with pytest.raises(SystemExit) as exc:

@@ -76,3 +76,16 @@ def test_documents_of_a_folder_and_located_problems(tmp_path):
     with pytest.raises(InputError) as exc:
         readers.documents(tmp_path / "missing.csv")
     assert exc.value.problems[0].code == "E101"
+
+
+def test_evaluate_reads_a_csv_with_its_items_through_the_registry(tmp_path):
+    """`evaluate` (not only batch) reads CSV: each row a report, scored as its YAML twin."""
+    from typer.testing import CliRunner
+
+    from perfrules.cli import app
+    (tmp_path / "d.csv").write_text(TABLE, "utf-8")
+    (tmp_path / "i.csv").write_text(ITEMS, "utf-8")
+    run = CliRunner().invoke(app, ["evaluate", str(tmp_path / "d.csv"), "--items", str(tmp_path / "i.csv"), "-f", "json"])
+    assert run.exit_code == 0, run.stdout + run.stderr
+    got = json.loads(run.stdout)
+    assert str(got["score"]) == str(evaluate_file(PANYU_FACTS).score)

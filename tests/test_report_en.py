@@ -16,6 +16,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import PANYU_FACTS
+
 from perfrules.cli import app
 
 CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")     # CJK, its punctuation, full-width forms
@@ -156,9 +158,9 @@ def test_internal_error_in_english(monkeypatch, tmp_path, capsys):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(perfrules.service, "evaluate_file", boom)
+    monkeypatch.setattr(perfrules.service, "evaluate_document", boom)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", "f.yaml", "--lang", "en"])
+    monkeypatch.setattr(sys, "argv", ["perfrules", "evaluate", str(PANYU_FACTS), "--lang", "en"])
     with pytest.raises(SystemExit) as exc:
         perfrules.cli.main()
     assert exc.value.code == 3

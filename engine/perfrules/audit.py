@@ -48,9 +48,9 @@ class Audited:
 
 def audit_file(path, policy_ref: str | None = None) -> Audited:
     """Evaluate a fact file and check its `claimed` block against the result."""
-    from .load import load_file
+    from .readers import fact_documents
     from .service import evaluate_document
-    doc = load_file(path)
+    doc = fact_documents(path)[0]     # a fact file, or a workbook: one department
     result = evaluate_document(doc, policy_ref)
     return Audited(str(path), result, audit(result, doc), judged(result))
 

@@ -50,11 +50,12 @@ def _kind(doc, path: Path) -> str:
 
 def check_file(path: Path, policy_ref: str | None = None) -> FileCheck:
     """A file checked as what it is; facts against `policy_ref` or their own `policy:`."""
-    from .load import load_file
+    from .readers import fact_documents, finish
     from .service import policy_for, read_department
     from .validate import policy_from_document
     try:
-        doc = load_file(path)
+        docs = fact_documents(path)
+        doc = docs[0]
         kind = _kind(doc, path)
         if kind == "policy":
             p = policy_from_document(doc)
@@ -62,11 +63,13 @@ def check_file(path: Path, policy_ref: str | None = None) -> FileCheck:
         if kind == "cases":
             from .cases import load_cases
             return FileCheck(str(path), kind, cases=len(load_cases(path).cases))
-        policy = policy_for(doc, policy_ref)
-        dept = read_department(doc, policy)
-        if dept.overrides:     # a 认定's bounds that need the rules' score are checked in scoring
-            from .service import evaluate_department
-            evaluate_department(policy, dept)
+        for doc in docs:       # a CSV: every row; any other fact file: its one document
+            policy = policy_for(doc, policy_ref)
+            finish(doc, policy)
+            dept = read_department(doc, policy)
+            if dept.overrides:     # a 认定's bounds that need the rules' score are checked in scoring
+                from .service import evaluate_department
+                evaluate_department(policy, dept)
         return FileCheck(str(path), kind, policy=policy.id)
     except InputError as exc:
         return FileCheck(str(path), problems=exc.problems)

@@ -60,6 +60,7 @@ LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件（原子写入）。Write to a file.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="显示全部错误。Show every problem.")]
+ItemsOpt = Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")]
 
 
 def _show_version(value: bool) -> None:
@@ -147,24 +148,29 @@ def evaluate(
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
+    items: ItemsOpt = None,
 ):
     """计算得分并说明每一项扣分。Evaluate fact files and explain every deduction."""
-    _refuse_inputs(output, facts, policy, lang.value, format.value if format else "text")   # E601 first: it guards an input
+    _refuse_inputs(output, facts + ([items] if items else []), policy, lang.value,
+                   format.value if format else "text")   # E601 first: it guards an input
     fmt = _format("result", format, output, lang.value)
-    problems, out = _guarded(_evaluated, facts, policy, fmt, lang.value, verbose)
+    problems, out = _guarded(_evaluated, facts, policy, fmt, lang.value, verbose, items)
     if problems:
         _fail(problems, lang.value, verbose, fmt)
     _deliver(out, fmt, lang.value, output)
 
 
-def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False) -> tuple[list[Problem], bytes]:
+def _evaluated(facts: list[Path], policy: str | None, fmt: str, lang: str, verbose: bool = False,
+               items: Path | None = None) -> tuple[list[Problem], bytes]:
     """evaluate's engine work, in the guarded child: the problems, or the report's bytes."""
+    from .readers import fact_documents
     from .report import to_bytes
-    from .service import evaluate_file
-    results, problems = [], []
+    from .service import evaluate_document
+    results: list = []
+    problems: list[Problem] = []
     for path in facts:
         try:
-            results.append(evaluate_file(path, policy))
+            results.extend(evaluate_document(doc, policy) for doc in fact_documents(path, items))
         except InputError as exc:
             problems.extend(exc.problems)
     return problems, b"" if problems else to_bytes("result", fmt, results, lang, verbose=verbose)
@@ -264,7 +270,7 @@ def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tupl
 def batch(
     inputs: Annotated[list[Path], typer.Argument(help="事实文件、文件夹、JSON Lines（.jsonl）或 CSV 文件。Fact files, folders, JSON Lines or CSV.", show_default=False)],
     policy: PolicyOpt = None,
-    items: Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")] = None,
+    items: ItemsOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="并行进程数（0 = 全部 CPU）。Worker processes (0: all CPUs).")] = 1,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（审核工作簿：结果、汇总、核对、失败；原子写入；缺省时 JSON Lines 写到标准输出）。Output file (.xlsx: the reviewer's workbook).")] = None,
     lang: LangOpt = Lang.zh,
@@ -277,6 +283,30 @@ def batch(
     except InputError as exc:
         _fail(exc.problems, lang.value, verbose)
     raise typer.Exit(code)
+
+
+@app.command()
+def template(
+    policy: Annotated[str, typer.Argument(help="评分办法编号或文件。Policy id or file.", show_default=False, metavar="POLICY")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="填报表：.xlsx 工作簿或 .yaml 事实文件。The form: .xlsx or .yaml.")],
+    lang: LangOpt = Lang.zh,
+):
+    """按评分办法生成填报表（.xlsx 或 .yaml）。Write a fill-in form for a policy."""
+    from dataclasses import replace
+
+    from . import forms
+    from .service import policy as load_policy
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".yaml", ".yml"):
+        _fail([Problem("E602", f"填报表只能是 .xlsx 或 .yaml 文件，不能是“{output.suffix or output.name}”。",
+                       f"a form is an .xlsx or .yaml file, not '{output.suffix or output.name}'", str(output))], lang.value, False)
+    _refuse_inputs(output, [], policy, lang.value, "text")
+    try:
+        chosen = load_policy(policy)
+    except InputError as exc:       # located at the POLICY argument when the policy's own file is not the trouble
+        _fail([replace(p, file=p.file or policy) for p in exc.problems], lang.value, False)
+    data = forms.workbook(chosen) if suffix == ".xlsx" else forms.fact_file(chosen).encode("utf-8")
+    _deliver(data, "text", lang.value, output)
 
 
 @app.command()

@@ -163,7 +163,9 @@ class Service:
         return score(policy, dept, self.matcher.fired(self.prepared(policy), dept))
 
     def evaluate_document(self, doc: Document, policy_ref: str | None = None) -> Result:
+        from .readers import finish
         policy = self.policy_for(doc, policy_ref)
+        finish(doc, policy)
         return self.evaluate_department(policy, read_department(doc, policy))
 
     def evaluate_file(self, path: Any, policy_ref: str | None = None) -> Result:

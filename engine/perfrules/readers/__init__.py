@@ -3,6 +3,8 @@
     .yaml / .yml     readers.yaml   one department a file (and folders of them)
     .jsonl / .ndjson readers.jsonl  one department a line
     .csv             readers.csv    one department a row (list facts from an --items CSV)
+    .xlsx            readers.xlsx   one department a form (`perfrules template`), or a district
+                                    workbook, one department a row (readers.xlsx_table)
 
 Any other suffix is read as YAML, as `evaluate` reads it. Each reader is a module with the
 same few names: KIND, the kind of its tasks; tasks(path, items) yields a Task for each
@@ -21,14 +23,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterator, cast
 
-from ..load import Document
+from ..load import Document, load_file
 from ..model import Policy
 from ..problems import InputError, Problem
-from . import csv, jsonl, yaml
+from . import csv, jsonl, xlsx, yaml
 from .task import Task
 
-READERS: dict[str, ModuleType] = {".yaml": yaml, ".yml": yaml, ".jsonl": jsonl, ".ndjson": jsonl, ".csv": csv}
-_BY_KIND = {r.KIND: r for r in (yaml, jsonl, csv)}
+READERS: dict[str, ModuleType] = {".yaml": yaml, ".yml": yaml, ".jsonl": jsonl, ".ndjson": jsonl, ".csv": csv, ".xlsx": xlsx}
+_BY_KIND = {r.KIND: r for r in (yaml, jsonl, csv, xlsx)}
 
 
 def reader_for(path: str | Path) -> ModuleType:
@@ -48,6 +50,8 @@ def finish(doc: Document, policy: Policy) -> None:
     label, which only the policy declares. Nothing to do for YAML and JSON Lines."""
     if isinstance(doc, csv.RowDocument):
         csv.name_facts(doc, policy)
+    elif isinstance(doc, xlsx.XlsxDocument):
+        xlsx.name_fields(doc, policy)
 
 
 def documents(path: str | Path, items: Path | None = None) -> list[Document]:
@@ -55,6 +59,15 @@ def documents(path: str | Path, items: Path | None = None) -> list[Document]:
     each row, with its --items records), for a command that reads in one process. The
     first that cannot be read raises its located InputError."""
     return [read(t) for t in Inputs([Path(path)], items).tasks()]
+
+
+def fact_documents(path: str | Path, items: Path | None = None) -> list[Document]:
+    """What a single-department command (evaluate, validate, audit) reads from one path: a
+    YAML file as it is, any other kind by its reader (a workbook, each row of a CSV with its
+    --items records…)."""
+    if reader_for(path) is yaml and items is None:
+        return [load_file(path)]
+    return documents(path, items)
 
 
 def _is(check: Callable[[], bool]) -> bool:
@@ -83,6 +96,8 @@ class Inputs:
         tables = [p for p, reader in self.sources if reader is csv]
         for p in tables:
             problems += csv.check(p, policy)
+        for p in (p for p, reader in self.sources if reader is xlsx):
+            problems += xlsx.check(p, policy)
         if items is not None:
             if not tables:
                 problems.append(Problem("E602", "--items 只用于 CSV 输入（JSON Lines 和 YAML 的列表事实直接写在文件里）。",

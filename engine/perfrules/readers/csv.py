@@ -47,9 +47,10 @@ _ITEM_ROLES = {"department": "department", "部门": "department", "部门名称
 _TEXTS_SPLIT = re.compile(r"[；;|\n]")
 
 # An --items record: (ITEMS.csv:LINE, list name, ((column, text), …)).
-ItemRecord = tuple[str, str, tuple[tuple[str, str], ...]]
-# A row task's payload: (the header, the row's cells, its department's --items records).
-RowPayload = tuple[tuple[str, ...], list[str], tuple[ItemRecord, ...]]
+ItemRecord = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]]   # + where each cell is (a workbook; CSV: ())
+# A row task's payload: (the header, the row's cells, its department's --items records, and
+# where each cell is when a row has cells of its own: 工作表!C7 in a district workbook, else ()).
+RowPayload = tuple[tuple[str, ...], list[str], tuple[ItemRecord, ...], tuple[str, ...]]
 
 
 def _norm(text: str) -> str:
@@ -218,7 +219,7 @@ class Items:
                 if not dept:
                     problems.append(Problem("E201", "这一行没有填部门。", "the row has no department", where))
                     continue
-                self.rows.setdefault(dept, []).append((where, lst, tuple(rec)))
+                self.rows.setdefault(dept, []).append((where, lst, tuple(rec), ()))
                 self.first.setdefault(dept, where)
         if problems:
             raise InputError(problems)
@@ -235,7 +236,7 @@ def tasks(path: Path, items: Items | None = None) -> Iterator[Task]:
                 continue
             dept = _norm(cells[dept_col]) if dept_col < len(cells) else ""
             records = items.take(dept) if dept and items is not None else ()
-            yield Task(KIND, f"{path}:{n}", (header, cells, records))
+            yield Task(KIND, f"{path}:{n}", (header, cells, records, ()))
 
 
 def count(path: Path) -> int:
@@ -257,6 +258,7 @@ class RowDocument(Document):
     fact_cells: list[tuple[str, str]] = field(default_factory=list)   # (column, text) for each fact cell
     records: tuple[ItemRecord, ...] = ()                              # the department's --items records
     origins: dict[tuple, str] = field(default_factory=dict)           # path prefix -> "ITEMS.csv:LINE"
+    columns: dict[str, str] = field(default_factory=dict)             # column -> its cell's location, if it has one
 
     def problem(self, code, path=(), *args, **kwargs) -> Problem:
         p = Document.problem(self, code, path, *args, **kwargs)
@@ -271,9 +273,9 @@ class RowDocument(Document):
 def read(task: Task) -> RowDocument:
     """The row's fixed columns (department, policy, year…) as data; its fact cells kept for
     name_facts."""
-    header, cells, records = cast(RowPayload, task.payload)   # a row task's payload (tasks above)
+    header, cells, records, where = cast(RowPayload, task.payload)   # a row task's payload (tasks above)
     data: dict = {}
-    doc = RowDocument(task.source, data, None, records=records)
+    doc = RowDocument(task.source, data, None, records=records, columns=dict(zip(header, where)))
     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
         raise InputError([doc.problem_at("E106", 0, 0, "$", f"这一行有 {len(cells)} 列，多于表头的 {len(header)} 列。",
                                          f"the row has {len(cells)} cells, the header {len(header)}",
@@ -325,6 +327,8 @@ def name_facts(doc: RowDocument, policy: Policy) -> None:
                                         f"two columns give the fact '{key}'"))
             continue
         decl = policy.facts.get(key)
+        if column in doc.columns:
+            doc.origins[("facts", key)] = doc.columns[column]
         if decl is not None and decl.type == "texts":
             facts[key] = [s.strip() for s in _TEXTS_SPLIT.split(value) if s.strip()]
         else:
@@ -335,7 +339,7 @@ def name_facts(doc: RowDocument, policy: Policy) -> None:
         for label in (decl.label_en, decl.label, key):
             if label:
                 list_names[_norm(label)] = key
-    for where, list_name, cells in doc.records:
+    for where, list_name, cells, at in doc.records:
         if list_name:
             list_key = list_names.get(_norm(list_name))
         else:
@@ -356,7 +360,9 @@ def name_facts(doc: RowDocument, policy: Policy) -> None:
         fields = field_names(lists[list_key].fields)
         records = facts.setdefault(list_key, [])
         assert isinstance(records, list)      # a column's value for it was refused above
-        doc.origins[("facts", list_key, len(records))] = where
+        n = len(records)
+        doc.origins[("facts", list_key, n)] = where
+        doc.origins.update({("facts", list_key, n, fields.get(_norm(c), c)): w for (c, _), w in zip(cells, at)})
         records.append({fields.get(_norm(c), c): v for c, v in cells})
     if problems:
         raise InputError(problems)
