@@ -288,3 +288,41 @@ def test_a_missing_fact_on_the_form_says_where_to_fill_it(tmp_path):
     run = _run("evaluate", path)
     assert run.exit_code == 2 and "[E401]" in run.stderr and "全年预算数" in run.stderr
     assert "提示: 在“填报”表该事实一行的 C 列（填写值）填写" in run.stderr, run.stderr
+
+
+def test_a_district_workbook_of_200_departments_with_claims_gives_the_reviewer_s_workbook(tmp_path):
+    """A district workbook (one department a row, 自报得分 claimed) in, the reviewer's workbook
+    out: every good row scored, each wrong claim on 核对, both charts, bad rows on 失败."""
+    from openpyxl import Workbook
+    example = yaml.safe_load(EXAMPLES["guangzhou/panyu/2023"].read_text("utf-8"))
+    facts = {k: v for k, v in example["facts"].items() if k != "绩效指标"}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "部门"
+    ws.append(["部门编码", "部门", "评分办法", "年度", *facts, "自报得分"])
+    wrong, bad = set(range(7, 200, 13)), {50, 150}
+    for i in range(200):
+        cells = {**facts, "实际支出数": "很多" if i in bad else f"{600 + i * 0.4:.2f}万元"}
+        ws.append([f"{i:03d}", f"部门{i:03d}", example["policy"], 2023]
+                  + [("；".join(v) if isinstance(v, list) else "是" if v is True else "否" if v is False else v)
+                     for v in cells.values()] + [0 if i in wrong else None])
+    items = wb.create_sheet("绩效指标")
+    items.append(["部门编码", "名称", "类别", "目标值", "实际值"])
+    for i in range(200):
+        items.append([f"{i:03d}", "培训参加人数", "效益", 200, 185])
+    district = tmp_path / "区.xlsx"
+    wb.save(district)
+    out = tmp_path / "结果.xlsx"
+    run = _run("batch", district, "-o", out, "--jobs", "2")
+    assert run.exit_code == 1, run.stderr
+    book = load_workbook(out)
+    results = [r for r in book["结果"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert len(results) == 198
+    audited = [r for r in book["核对"].iter_rows(min_row=2, values_only=True) if r[0]]
+    # a claim of a total only is checked as a total: one 得分不符 per wrong claim of a scored row
+    assert sorted(str(r[0]) for r in audited) == sorted(f"{i:03d}" for i in wrong - bad)
+    assert {r[2] for r in audited} == {"得分不符"}
+    failed = [r for r in book["失败"].iter_rows(min_row=2, values_only=True) if any(r)]
+    assert len({r for r in failed if "区.xlsx:部门!" in " ".join(map(str, r))}) >= len(bad)
+    names = set(zipfile.ZipFile(out).namelist())
+    assert {"xl/charts/chart1.xml", "xl/charts/chart2.xml"} <= names

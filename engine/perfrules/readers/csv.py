@@ -1,8 +1,9 @@
 """CSV fact documents (*.csv): one department a row, as reviewers keep them in a spreadsheet.
 
 A `department` (部门) column, optional `policy` (评分办法), `year` (年度), `short_name` (简称)
-and `code` (部门编码) columns, then one column per top-level fact, named by the fact's key or
-its label. List facts come from a second CSV, the --items file (Items), one record a row.
+and `code` (部门编码) columns, an optional `claimed` (自报得分) column with the score the
+department claimed (audited as a total), then one column per top-level fact, named by the
+fact's key or its label. List facts come from a second CSV, the --items file (Items), one record a row.
 Shaped by what a spreadsheet can and cannot say:
 - a column may name a fact by its label, which only the policy knows: a row is read into a
   RowDocument whose cells are named (name_facts) once its policy is known, in the worker;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
+from decimal import Decimal
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -41,6 +43,7 @@ _ROLES = {
     "year": "year", "年度": "year",
     "short_name": "short_name", "简称": "short_name", "部门简称": "short_name",
     "code": "code", "部门编码": "code", "单位编码": "code",
+    "claimed": "claimed", "自报得分": "claimed", "自评得分": "claimed",     # a claim of a total, for audit
 }
 _ITEM_ROLES = {"department": "department", "部门": "department", "部门名称": "department", "单位": "department",
                "单位名称": "department", "list": "list", "列表": "list", "事实": "list", "list_key": "list"}
@@ -287,12 +290,22 @@ def read(task: Task) -> RowDocument:
         role = _ROLES.get(_norm(name).lower())
         if role == "year":
             data["year"] = int(value) if value.isdigit() else value
+        elif role == "claimed":     # a number as the schema wants it; anything else it refuses, located
+            data["claimed"] = {"score": _claimed_score(value)}
         elif role:
             data[role] = value
         else:
             doc.fact_cells.append((name, cell.strip()))
     data["facts"] = {}
     return doc
+
+
+def _claimed_score(text: str) -> object:
+    try:
+        value = Decimal(text.rstrip("分"))
+    except ArithmeticError:
+        return text
+    return value if value.is_finite() else text
 
 
 def fact_names(policy: Policy) -> dict[str, str]:
