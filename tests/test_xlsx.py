@@ -262,9 +262,14 @@ def test_a_form_for_an_unknown_policy_is_a_located_error_and_writes_nothing(tmp_
     run = _run("template", "nosuch/x", "-o", tmp_path / "f.xlsx")
     assert run.exit_code == 2 and run.stderr.startswith("nosuch/x: 错误 [E406]"), run.stderr
     assert list(tmp_path.iterdir()) == []
-    path = ROOT / "rules" / "guangzhou" / "panyu" / "2023.yaml"      # a path works as an id does
-    assert _run("template", path, "-o", tmp_path / "f.yaml").exit_code == 0
+    from perfrules import resources
+    registered = resources.policy_ids()["guangzhou/panyu/2023"]     # the registered file, by path: its id
+    assert _run("template", registered, "-o", tmp_path / "f.yaml").exit_code == 0
     assert "policy: guangzhou/panyu/2023" in (tmp_path / "f.yaml").read_text("utf-8")
+    copy = tmp_path / "my-policy.yaml"                               # any other file: named by its path
+    copy.write_bytes(registered.read_bytes())
+    assert _run("template", copy, "-o", tmp_path / "g.yaml").exit_code == 0
+    assert f"policy: {copy.resolve()}" in (tmp_path / "g.yaml").read_text("utf-8")
 
 
 def test_a_workbook_counts_its_departments_for_the_progress_bar(tmp_path):
