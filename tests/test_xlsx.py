@@ -331,3 +331,12 @@ def test_a_district_workbook_of_200_departments_with_claims_gives_the_reviewer_s
     assert len({r for r in failed if "区.xlsx:部门!" in " ".join(map(str, r))}) >= len(bad)
     names = set(zipfile.ZipFile(out).namelist())
     assert {"xl/charts/chart1.xml", "xl/charts/chart2.xml"} <= names
+
+
+def test_an_empty_form_says_in_the_form_s_words_what_to_fill_where(tmp_path):
+    form = tmp_path / "填报表.xlsx"
+    assert _run("template", "guangzhou/panyu/2023", "-o", form).exit_code == 0
+    run = _run("evaluate", form)
+    first = run.stderr.splitlines()[0]
+    assert run.exit_code == 2 and re.match(r"\S+填报表\.xlsx:填报!C\d+: 错误 \[E201\] “部门”没有填写。$", first), run.stderr
+    assert "department: …" not in run.stderr          # no YAML talk on a workbook

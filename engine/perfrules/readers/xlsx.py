@@ -66,12 +66,20 @@ def read_workbook(path: Path) -> XlsxDocument:
     ws, fs = values[SHEET], formulas[SHEET]
     merged(doc.file, ws)
     for row in range(2, ws.max_row + 1):
+        basic = ws.cell(row, 2).value
+        if basic in _BASIC_KEYS:        # located even when left empty: a missing 部门 points at its cell
+            doc.cells[(basic,)] = f"{SHEET}!{ws.cell(row, INPUT_COL).coordinate}"
         key, value = _form_row(doc, ws, fs, row)
         if value is None:
             continue
         at: tuple = (key,) if key in _BASIC_KEYS else ("facts", key)
         doc.cells[at] = f"{SHEET}!{ws.cell(row, INPUT_COL).coordinate}"
         (data if key in _BASIC_KEYS else facts)[key] = value
+    missing = [(key, label) for key, label, required in BASICS if required and key not in data]
+    if missing:                         # said in the form's words, at the empty cell
+        raise InputError([doc.problem("E201", (key,), f"“{label}”没有填写。", f"'{label}' ({key}) is not filled in",
+                                      hint=f"在“{label}”一行的输入格中填写。", hint_en="Fill in its input cell.")
+                          for key, label in missing])
     if CLAIMS in values.sheetnames:
         _claims(doc, data, values[CLAIMS], formulas[CLAIMS])
     for ws in values.worksheets:
