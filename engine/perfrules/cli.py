@@ -310,6 +310,26 @@ def template(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址。Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口。Port.")] = 8000,
+    db: Annotated[str, typer.Option("--db", help="保存评分记录的 SQLite 文件，或数据库 URL（postgresql://…）。Where submissions are stored.")] = "perfrules.db",
+    policies: Annotated[Optional[list[Path]], typer.Option("--policies", help="本局自己的评分办法文件夹（可多个）。A folder of the bureau's own policies.")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", envvar="PERFRULES_TOKEN", help="访问口令：设置后页面和接口都要先输入口令。A token every page and API call needs.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="评分进程数（0 = 全部 CPU）。Evaluating processes (0: all CPUs).")] = 0,
+    lang: LangOpt = Lang.zh,
+):
+    """启动评分服务（浏览器页面和 HTTP 接口）。Run the web service: pages and HTTP API."""
+    from .web.app import Settings, serve as run
+    problems = [Problem("E101", f"找不到评分办法文件夹：{p}", f"no such folder: {p}", str(p))
+                for p in policies or [] if not p.is_dir()]
+    if problems:
+        _fail(problems, lang.value, False)
+    run(Settings(db=db, policies=tuple(str(p) for p in policies or []), token=token or "", workers=workers),
+        host=host, port=port, lang=lang.value)
+
+
+@app.command()
 def explain(
     code: Annotated[str, typer.Argument(help="错误代码，如 E304。An error code such as E304.", show_default=False)],
     lang: LangOpt = Lang.zh,

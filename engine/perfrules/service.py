@@ -31,10 +31,13 @@ _POLICY_SUFFIXES = (".yaml", ".yml")
 
 class PolicyRegistry:
     """Policies by id: the shipped rules/ and, first, any folders given (a bureau's own).
-    Loaded policies are cached by their text's sha256 (an edited file is read afresh)."""
+    Loaded policies are cached by their text's sha256 (an edited file is read afresh).
+    `paths=False` (the web service) refuses every path, whatever a caller allows: a request
+    names policies by id only, so it cannot make the service read a file of its choosing."""
 
-    def __init__(self, folders: Sequence[Path] = (), cache_size: int = 32):
+    def __init__(self, folders: Sequence[Path] = (), cache_size: int = 32, paths: bool = True):
         self.folders = [Path(f) for f in folders]
+        self.paths = paths
         self._ids: dict[str, Path] | None = None
         self._files: set[Path] | None = None
         self._cache: OrderedDict[tuple[str, str], Policy] = OrderedDict()
@@ -55,7 +58,7 @@ class PolicyRegistry:
         ids = self.ids()
         if ref in ids:
             return ids[ref]
-        return self._path(ref, allow_paths, near, file, ids)
+        return self._path(ref, allow_paths and self.paths, near, file, ids)
 
     def _path(self, ref: str, allow_paths: bool, near: Path | None, file: str, ids: dict[str, Path]) -> Path:
         if allow_paths:
@@ -69,6 +72,10 @@ class PolicyRegistry:
                             "E406", f"“{ref}”不是评分办法文件：评分办法是 .yaml 文件。",
                             f"'{ref}' is not a policy file: policies are .yaml files", file)])
                     return c.resolve()
+        if not self.paths:          # the service: ids only, and a path is not echoed as one
+            raise InputError([Problem(
+                "E406", f"没有编号为“{ref}”的评分办法（只能按编号选择评分办法）。{did_you_mean(ref, ids)}",
+                f"no policy with the id '{ref}' (policies are chosen by id only)", file)])
         raise InputError([Problem(
             "E406", f"找不到评分办法“{ref}”：既不是已有的办法编号，也不是存在的文件。{did_you_mean(ref, ids)}",
             f"no policy '{ref}': neither a shipped id nor a file", file)])

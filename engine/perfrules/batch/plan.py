@@ -39,6 +39,7 @@ class Outcome:
     leaves: tuple = ()         # (id, name) of every leaf indicator of its policy, in order
     claimed: str = ""          # the score the department claimed ("" without a claim)
     findings: tuple = ()       # audit's findings on the claim: (kind, indicator, claimed, due, text)
+    facts: dict | None = None  # the department's document as read (only when the web service asks)
 
 
 def chunks(tasks: Iterable[Task], size: int = CHUNK) -> Iterator[list[Task]]:

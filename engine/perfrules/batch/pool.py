@@ -39,7 +39,7 @@ def _serve(channel: guard.Channel) -> None:
         channel.send(workers.run_chunk(tasks))
 
 
-def drive(tasks: Iterable[Task], jobs: int, init_args: tuple[str | None, str, bool, bool],
+def drive(tasks: Iterable[Task], jobs: int, init_args: tuple,
           handle: Callable[[Outcome], None]) -> None:
     """Evaluate every task in `jobs` worker processes; hand each Outcome to `handle`, in input
     order. Without os.fork (Windows) they are evaluated in this process, one at a time."""

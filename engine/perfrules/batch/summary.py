@@ -72,6 +72,20 @@ class Summary:
         mean = sum((v * c for v, c in self.scores.items()), Decimal(0)) / n
         return {"min": values[0], "median": expr.round2(median), "mean": expr.round2(mean), "max": values[-1]}
 
+    def histogram(self) -> list[list]:
+        """Scores in bins of five points, from the lowest bin scored to the highest (the top bin
+        holds its upper edge: 95–100 holds 100): [label, departments] each."""
+        if not self.scores:
+            return []
+        low, high = int(min(self.scores)) // 5 * 5, int(max(self.scores)) // 5 * 5
+        if high == max(self.scores) and high > 0:      # a top score on an edge belongs to the bin below
+            high -= 5
+            low = min(low, high)
+        counts = {edge: 0 for edge in range(low, high + 1, 5)}
+        for score, n in self.scores.items():
+            counts[min(int(score) // 5 * 5, high)] += n
+        return [[f"{edge}–{edge + 5}", n] for edge, n in counts.items()]
+
     def render(self, jobs: int = 1, output: str | None = None, rows: int = 0) -> str:
         zh = self.lang == "zh"
         n, secs = self.total, max(self.elapsed, 1e-9)

@@ -51,7 +51,7 @@ class ReviewWorkbook(Writer):
         self.claims = self.claims or bool(o.claimed)
         # what the sheets use; the leaves only of a department under another policy than the first
         leaves = () if o.policy == self.policy else o.leaves
-        pickle.dump(replace(o, row=None, grades=(), tops=(), leaves=leaves), self.spool)
+        pickle.dump(replace(o, row=None, facts=None, grades=(), tops=(), leaves=leaves), self.spool)
         self.rows += 1
 
     def _spooled(self) -> Iterator[Outcome]:
@@ -216,7 +216,7 @@ def _summary_sheet(ws, s: Summary, lang: str) -> None:
     rows.append([])
     bins_at = len(rows) + 1
     rows.append(["得分区间", "部门数"] if zh else ["scores", "departments"])
-    bins = _histogram(s)
+    bins = s.histogram()
     rows += bins
     rows.append([])
     rows.append(["最常见的扣分"] if zh else ["most common deductions"])
@@ -234,18 +234,3 @@ def _summary_sheet(ws, s: Summary, lang: str) -> None:
         chart.add_data(Reference(ws, min_col=2, min_row=at, max_row=at + n), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=at + 1, max_row=at + n))
         ws.add_chart(chart, anchor)
-
-
-def _histogram(s: Summary) -> list[list]:
-    """Scores in bins of five points, from the lowest bin scored to the highest (the top bin
-    holds its upper edge: 95–100 holds 100)."""
-    if not s.scores:
-        return []
-    low, high = int(min(s.scores)) // 5 * 5, int(max(s.scores)) // 5 * 5
-    if high == max(s.scores) and high > 0:      # a top score on an edge belongs to the bin below
-        high -= 5
-        low = min(low, high)
-    counts = {edge: 0 for edge in range(low, high + 1, 5)}
-    for score, n in s.scores.items():
-        counts[min(int(score) // 5 * 5, high)] += n
-    return [[f"{edge}–{edge + 5}", n] for edge, n in counts.items()]

@@ -38,6 +38,7 @@ class _Settings:
     lang: str = "zh"
     json: bool = False              # send back each row's report.json.to_dict (JSON Lines output)
     claims: bool = False            # send back the claimed score and audit's findings (the workbook)
+    facts: bool = False             # send back the facts as read (the web service stores them)
 
 
 _SETTINGS = _Settings()
@@ -49,10 +50,11 @@ def load_ref(policy_ref: str) -> Policy:
     return service.policy(policy_ref)
 
 
-def init_worker(policy_ref: str | None, lang: str, want_json: bool, want_claims: bool = False) -> None:
+def init_worker(policy_ref: str | None, lang: str, want_json: bool, want_claims: bool = False,
+                want_facts: bool = False) -> None:
     """Remember the settings and compile the --policy once (the workers inherit both)."""
     global _SETTINGS
-    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json, claims=want_claims)
+    _SETTINGS = _Settings(policy=policy_ref, lang=lang, json=want_json, claims=want_claims, facts=want_facts)
     if policy_ref is not None:
         try:
             _POLICIES[("--policy", policy_ref)] = load_ref(policy_ref)
@@ -138,6 +140,7 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
         overrides=_overrides(result, lang),
         row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
+        facts=doc.data if _SETTINGS.facts and isinstance(doc.data, dict) else None,
         leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()),
         **(_claim(result, doc, lang) if _SETTINGS.claims else {}))
 

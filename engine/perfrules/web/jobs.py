@@ -1,0 +1,216 @@
+"""What the service's worker processes do: read one submission (a JSON body or an uploaded
+file), score it through service, and answer with plain data the web process can send and
+store. Nothing here knows HTTP.
+
+These functions run in the pool's processes (web.pool), never on the event loop: durable_rules
+holds the GIL and is not thread-safe. Each worker has one Service whose registry refuses
+paths (ids only), so no submission can make the service read a file of its choosing. An
+upload is written into a private temporary folder under a neutral name (its suffix only)
+for the readers, and every location is shown under the name the user gave it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .. import audit, readers, service
+from ..facts import read_department
+from ..load import Document
+from ..problems import InputError, Problem
+from ..readers.jsonl import read as read_json
+from ..readers.task import Task
+from ..report import to_bytes
+from ..report.json import to_dict
+from ..report.present import money, plain
+from .store import NewSubmission
+
+BODY = "请求正文"              # how a JSON body is named in its problems' locations
+EVALUATE_SUFFIXES = (".yaml", ".yml", ".xlsx", ".json")
+BATCH_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".xlsx")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A submission as it arrived: a JSON body's text, or an uploaded file's name and bytes."""
+    name: str
+    data: bytes
+    body: bool = False
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A job's answer: its problems (then nothing else), or the JSON and the document asked
+    for, and what the store keeps."""
+    problems: tuple[Problem, ...] = ()
+    json: bytes = b""
+    document: bytes = b""
+    records: tuple[NewSubmission, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def init(folders: tuple[str, ...]) -> None:
+    """Once per worker: a service on the shipped policies and the bureau's folders, by id
+    only, with durable_rules loaded and every policy read, so the first request is not slow."""
+    service._DEFAULT = service.Service(registry=service.PolicyRegistry([Path(f) for f in folders], paths=False))
+    svc = service.default()
+    svc.matcher
+    for pid in svc.registry.ids():
+        try:
+            svc.prepared(svc.policy(pid))
+        except InputError:
+            pass          # a broken policy file: a request naming it is told why
+
+
+def evaluate(source: Source, lang: str, fmt: str, claims: bool = False) -> Answer:
+    """One department: the JSON of `evaluate -f json` (or, with `claims`, audit's), the
+    document in `fmt` (docx, html) when asked, and the submission to store."""
+    try:
+        if source.body or Path(source.name).suffix.lower() == ".json":
+            return _evaluate([read_json(Task("json", source.name, source.data.decode("utf-8", "replace")))],
+                             source, lang, fmt, claims)
+        return _uploaded(source, EVALUATE_SUFFIXES, lambda path: _evaluate(readers.fact_documents(path), source,
+                                                                         lang, fmt, claims))
+    except InputError as exc:
+        return Answer(problems=tuple(exc.problems))
+
+
+def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims: bool) -> Answer:
+    if len(docs) != 1:
+        raise InputError([Problem("E602", f"这个文件有 {len(docs)} 个部门；一次评分只评一个部门，多个部门请用“批量评分”。",
+                                  f"the file holds {len(docs)} departments; use batch for more than one", source.name)])
+    doc = docs[0]
+    svc = service.default()
+    policy = svc.policy_for(doc, allow_paths=False)
+    readers.finish(doc, policy)
+    result = svc.evaluate_department(policy, read_department(doc, policy))
+    if claims:
+        entry = audit.Audited(source.name, result, audit.audit(result, doc), audit.judged(result))
+        out, extra = to_bytes("audit", "json", [entry], lang), {"found": len(entry.found)}
+    else:
+        out, extra = to_bytes("result", "json", [result], lang), {}
+    document = to_bytes("result", fmt, [result], lang) if fmt in ("docx", "html") else b""
+    record = _record("audit" if claims else "evaluate", source, result, doc.data)
+    return Answer(json=out, document=document, records=(record,), extra=extra)
+
+
+def _record(kind: str, source: Source, result, facts: Any, batch: str | None = None) -> NewSubmission:
+    p = result.policy
+    return NewSubmission(
+        kind=kind, policy_id=p.id, policy_version=p.version, policy_sha256=p.sha256,
+        department=result.department.name, year=result.department.year or p.year,
+        score=money(result.score), grade=result.grade("zh"), input_name=source.name, input_sha256=source.sha256,
+        facts=_json(facts), result=_json(to_dict(result, "zh")), batch=batch)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(plain(data), ensure_ascii=False, sort_keys=False, default=str)
+
+
+def shown_as(problems: list[Problem], path: str, name: str) -> list[Problem]:
+    """Problems located in the private copy `path`, shown under the user's file name."""
+    stem = str(Path(path).with_suffix(""))
+    pattern = re.compile(re.escape(stem) + r"\.[A-Za-z]+")
+    return [replace(p, file=pattern.sub(name, p.file), message=pattern.sub(name, p.message),
+                    message_en=pattern.sub(name, p.message_en)) for p in problems]
+
+
+def safe_name(name: str) -> str:
+    """An upload's name as it may be shown: its last part only, no control characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()[:120]
+    return base or "上传文件"
+
+
+def batch(source: Source, lang: str, fmt: str, max_rows: int) -> Answer:
+    """A district file: every department scored (crash-contained, batch.pool), the rows,
+    summary, discrepancies and failures as JSON, or the reviewer's workbook with fmt xlsx."""
+    from ..batch import pool
+    from ..batch.summary import Summary
+    from ..batch.workbook import ReviewWorkbook
+    from .batch_view import batch_json
+    def run(path: Path) -> Answer:
+        summary = Summary(lang)
+        outcomes: list = []
+
+        def handle(o) -> None:
+            summary.add(o)
+            outcomes.append(o)
+        pool.drive(_limited(readers.Inputs([path]).tasks(), max_rows, source.name), 1,
+                   (None, lang, True, True, True), handle)
+        outcomes = [_shown(o, str(path), source.name) for o in outcomes]
+        summary.failures = [_shown(o, str(path), source.name) for o in summary.failures]
+        if summary.total == 0:
+            raise InputError([Problem("E602", "文件中没有任何部门。", "the file holds no departments", source.name)])
+        document = b""
+        if fmt == "xlsx":
+            book = Path(path).with_name("review.xlsx")
+            writer = ReviewWorkbook(book, lang, summary)
+            for o in outcomes:
+                if o.ok:
+                    writer.write(o)
+            writer.close()
+            document = book.read_bytes()
+        out = json.dumps(batch_json(summary, outcomes, lang), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        return Answer(json=out, document=document,
+                      records=tuple(_batch_record(o, source) for o in outcomes if o.ok))
+    try:
+        return _uploaded(source, BATCH_SUFFIXES, run)
+    except InputError as exc:
+        return Answer(problems=tuple(exc.problems))
+
+
+def _shown(o, path: str, name: str):
+    stem = str(Path(path).with_suffix(""))
+    source = re.sub(re.escape(stem) + r"\.[A-Za-z]+", name, o.source)
+    return replace(o, source=source, problems=tuple(shown_as(list(o.problems), path, name)))
+
+
+def _batch_record(o, source: Source) -> NewSubmission:
+    row = o.row or {}
+    return NewSubmission(
+        kind="batch", policy_id=o.policy, policy_version=str(row.get("policy", {}).get("version", "")),
+        policy_sha256=str(row.get("policy", {}).get("sha256", "")), department=o.department, year=o.year,
+        score=o.score, grade=o.grade, input_name=o.source, input_sha256=source.sha256,
+        facts=_json(o.facts or {}), result=_json(row), batch=source.sha256)
+
+
+def _limited(tasks: Iterator[Task], max_rows: int, name: str) -> Iterator[Task]:
+    for n, task in enumerate(tasks, 1):
+        if n > max_rows:
+            raise InputError([Problem("E105", f"“{name}”超过 {max_rows:,} 个部门，超出了一次上传的上限。",
+                                      f"'{name}' holds more than {max_rows:,} departments, the limit of one upload", name,
+                                      hint="把文件拆成几份分别上传，或在命令行用 perfrules batch 评分。",
+                                      hint_en="Split the file, or score it with `perfrules batch`.")])
+        yield task
+
+
+def _uploaded(source: Source, suffixes: tuple[str, ...], work: Callable[[Path], Answer]) -> Answer:
+    """work(path) on the upload written into a private folder under a neutral name with its
+    suffix (removed afterwards); its problems are shown under the user's file name."""
+    suffix = Path(source.name).suffix.lower()
+    if suffix not in suffixes:
+        raise InputError([Problem("E602", f"不能读取“{source.name}”：只接受 {'、'.join(suffixes)} 文件。",
+                                  f"cannot read '{source.name}': only {', '.join(suffixes)} files", source.name)])
+    folder = tempfile.mkdtemp(prefix="perfrules-upload-")
+    path = Path(folder, "upload" + suffix)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(source.data)
+        try:
+            return work(path)
+        except InputError as exc:
+            raise InputError(shown_as(exc.problems, str(path), source.name)) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,92 @@
+"""The service's worker processes: evaluation runs here, off the event loop, so one slow
+upload does not stall other users (durable_rules holds the GIL and is not thread-safe).
+
+A ProcessPoolExecutor of `workers` processes, started by spawn (never fork: the web process
+runs threads), each warmed once by jobs.init. Two things can go wrong in a worker that no
+`except` inside it catches, and both cost only the request that caused them:
+- a worker dies (durable_rules' C core can kill its process with a signal): the pool is
+  broken, so it is replaced, and the requests it held are tried once more in the new pool;
+  one that breaks it again is answered with an internal error;
+- a job runs past `timeout` seconds: its pool is killed and replaced, the request answered
+  with an internal error, and the others it held tried again.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable
+
+from . import jobs
+
+
+class WorkerLost(Exception):
+    """A job's worker died or ran out of time, twice: an internal error, not the user's."""
+
+
+class Evaluator:
+    def __init__(self, folders: tuple[str, ...] = (), workers: int | None = None, timeout: float = 120.0):
+        self.folders = folders
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self.replaced = 0              # pools replaced since start (a dead or stuck worker)
+
+    def start(self) -> None:
+        """Start the workers now and wait until each has warmed up."""
+        pool = self._current()
+        for f in [pool.submit(os.getpid) for _ in range(self.workers)]:
+            f.result()
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=jobs.init, initargs=(self.folders,))
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is not broken:
+                return                 # another request replaced it already
+            self._pool = None
+            self.replaced += 1
+        _kill(broken)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args) in a worker: its value; WorkerLost if its worker died or hung twice."""
+        for attempt in (1, 2):
+            pool = self._current()
+            try:
+                future: Future = pool.submit(fn, *args)
+            except BrokenProcessPool:
+                self._replace(pool)
+                continue
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+            except BrokenProcessPool:
+                self._replace(pool)
+            except asyncio.TimeoutError:
+                self._replace(pool)
+                raise WorkerLost("timeout") from None
+        raise WorkerLost("died")
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """End a broken or stuck pool's processes now (shutdown alone would wait for a hung job)."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        try:
+            proc.kill()
+        except (OSError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
