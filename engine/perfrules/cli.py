@@ -317,6 +317,8 @@ def serve(
     policies: Annotated[Optional[list[Path]], typer.Option("--policies", help="本局自己的评分办法文件夹（可多个）。A folder of the bureau's own policies.")] = None,
     token: Annotated[Optional[str], typer.Option("--token", envvar="PERFRULES_TOKEN", help="访问口令：设置后页面和接口都要先输入口令。A token every page and API call needs.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="评分进程数（0 = 全部 CPU）。Evaluating processes (0: all CPUs).")] = 0,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="一次上传的大小上限（MB）。Largest upload, in MB.")] = 20,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="一次批量上传的部门数上限。Most departments in one batch upload.")] = 20_000,
     lang: LangOpt = Lang.zh,
 ):
     """启动评分服务（浏览器页面和 HTTP 接口）。Run the web service: pages and HTTP API."""
@@ -325,7 +327,8 @@ def serve(
                 for p in policies or [] if not p.is_dir()]
     if problems:
         _fail(problems, lang.value, False)
-    run(Settings(db=db, policies=tuple(str(p) for p in policies or []), token=token or "", workers=workers),
+    run(Settings(db=db, policies=tuple(str(p) for p in policies or []), token=token or "", workers=workers,
+                 max_upload=int(max_upload_mb * 1024 * 1024), max_rows=max_rows),
         host=host, port=port, lang=lang.value)
 
 

@@ -110,7 +110,7 @@ def _record(kind: str, source: Source, result, facts: Any, batch: str | None = N
         kind=kind, policy_id=p.id, policy_version=p.version, policy_sha256=p.sha256,
         department=result.department.name, year=result.department.year or p.year,
         score=money(result.score), grade=result.grade("zh"), input_name=source.name, input_sha256=source.sha256,
-        facts=_json(facts), result=_json(to_dict(result, "zh")), batch=batch)
+        submitted=_json(facts), result=_json(to_dict(result, "zh")), batch=batch)
 
 
 def _json(data: Any) -> str:
@@ -182,7 +182,7 @@ def _batch_record(o, source: Source) -> NewSubmission:
         kind="batch", policy_id=o.policy, policy_version=str(row.get("policy", {}).get("version", "")),
         policy_sha256=str(row.get("policy", {}).get("sha256", "")), department=o.department, year=o.year,
         score=o.score, grade=o.grade, input_name=o.source, input_sha256=source.sha256,
-        facts=_json(o.facts or {}), result=_json(row), batch=source.sha256)
+        submitted=_json(o.facts or {}), result=_json(row), batch=source.sha256)
 
 
 def _limited(tasks: Iterator[Task], max_rows: int, name: str) -> Iterator[Task]:

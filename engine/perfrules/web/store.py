@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-# what a listing shows; `facts` and `result` only come with one submission (get)
+# what a listing shows; `submitted` (the fact document) and `result` only come with one (get)
 _SUMMARY = ("id", "created", "kind", "policy_id", "policy_version", "policy_sha256", "department", "year",
             "score", "grade", "input_name", "input_sha256", "batch")
-_COLUMNS = _SUMMARY + ("facts", "result")
+_COLUMNS = _SUMMARY + ("submitted", "result")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     input_name TEXT NOT NULL,
     input_sha256 TEXT NOT NULL,
     batch TEXT,
-    facts TEXT NOT NULL,
+    submitted TEXT NOT NULL,
     result TEXT NOT NULL
 )"""
 
@@ -57,7 +57,7 @@ class NewSubmission:
     grade: str
     input_name: str
     input_sha256: str
-    facts: str
+    submitted: str
     result: str
     batch: str | None = None   # the batch's input sha256, for the rows of one uploaded district file
 
@@ -80,7 +80,7 @@ def _row(sub: NewSubmission, created: str) -> dict[str, Any]:
 def _record(row: dict[str, Any], whole: bool) -> dict[str, Any]:
     out = {k: row[k] for k in (_COLUMNS if whole else _SUMMARY)}
     if whole:
-        out["facts"], out["result"] = json.loads(row["facts"]), json.loads(row["result"])
+        out["submitted"], out["result"] = json.loads(row["submitted"]), json.loads(row["result"])
     return out
 
 
