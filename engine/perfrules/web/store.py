@@ -174,5 +174,7 @@ class SQLAlchemyStore:
 def open_store(db: str) -> Store:
     """A database URL (scheme://…) through SQLAlchemy, anything else a SQLite file's path."""
     if "://" in db:
+        if db.startswith(("postgresql://", "postgres://")):     # psycopg 3 (the postgres extra), not psycopg2
+            db = "postgresql+psycopg://" + db.split("://", 1)[1]
         return SQLAlchemyStore(db)
     return SQLiteStore(db)
