@@ -36,3 +36,16 @@ def test_bench_quick_runs_and_prints_every_figure():
     assert proc.returncode == 0, proc.stderr[-3000:]
     missing = [label for label in LABELS if label not in proc.stdout]
     assert not missing, f"not printed: {missing}\n{proc.stdout}"
+
+
+SERVE_LABELS = ["(s1) library path", "(s2) service, 1 client", "(s3) service, 8 clients",
+                "service, 1 client / library path", "service, 8 clients / library path"]
+
+
+def test_bench_serve_quick_runs_and_every_answer_agrees():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--quick", "--workers", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    missing = [label for label in SERVE_LABELS if label not in proc.stdout]
+    assert not missing, f"not printed: {missing}\n{proc.stdout}"
+    assert proc.stdout.count("scores equal to the library path's: yes") == 2, proc.stdout

@@ -27,7 +27,6 @@ from ..problems import InputError, Problem
 from ..readers.jsonl import read as read_json
 from ..readers.task import Task
 from ..report import to_bytes
-from ..report.json import to_dict
 from ..report.present import money, plain
 from .store import NewSubmission
 
@@ -100,17 +99,18 @@ def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims:
     else:
         out, extra = to_bytes("result", "json", [result], lang), {}
     document = to_bytes("result", fmt, [result], lang) if fmt in ("docx", "html") else b""
-    record = _record("audit" if claims else "evaluate", source, result, doc.data)
+    kept = out if lang == "zh" and not claims else to_bytes("result", "json", [result], "zh")   # the store keeps Chinese
+    record = _record("audit" if claims else "evaluate", source, result, doc.data, kept.decode("utf-8"))
     return Answer(json=out, document=document, records=(record,), extra=extra)
 
 
-def _record(kind: str, source: Source, result, facts: Any, batch: str | None = None) -> NewSubmission:
+def _record(kind: str, source: Source, result, facts: Any, result_json: str) -> NewSubmission:
     p = result.policy
     return NewSubmission(
         kind=kind, policy_id=p.id, policy_version=p.version, policy_sha256=p.sha256,
         department=result.department.name, year=result.department.year or p.year,
         score=money(result.score), grade=result.grade("zh"), input_name=source.name, input_sha256=source.sha256,
-        submitted=_json(facts), result=_json(to_dict(result, "zh")), batch=batch)
+        submitted=_json(facts), result=result_json)
 
 
 def _json(data: Any) -> str:
