@@ -5,10 +5,10 @@ A ProcessPoolExecutor of `workers` processes, started by spawn (never fork: the 
 runs threads), each warmed once by jobs.init. Two things can go wrong in a worker that no
 `except` inside it catches, and both cost only the request that caused them:
 - a worker dies (durable_rules' C core can kill its process with a signal): the pool is
-  broken, so it is replaced, and the requests it held are tried once more in the new pool;
-  one that breaks it again is answered with an internal error;
+  broken, so it is replaced, and each request it held is tried once more in a process of
+  its own; the one that dies again is answered with an internal error, the others as usual;
 - a job runs past `timeout` seconds: its pool is killed and replaced, the request answered
-  with an internal error, and the others it held tried again.
+  with an internal error, and the others it held tried again, each alone.
 """
 from __future__ import annotations
 
@@ -45,9 +45,12 @@ class Evaluator:
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=jobs.init, initargs=(self.folders,))
+                self._pool = self._new(self.workers)
             return self._pool
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=jobs.init, initargs=(self.folders,))
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -58,22 +61,30 @@ class Evaluator:
         _kill(broken)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """fn(*args) in a worker: its value; WorkerLost if its worker died or hung twice."""
-        for attempt in (1, 2):
-            pool = self._current()
-            try:
-                future: Future = pool.submit(fn, *args)
-            except BrokenProcessPool:
-                self._replace(pool)
-                continue
-            try:
-                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-            except BrokenProcessPool:
-                self._replace(pool)
-            except asyncio.TimeoutError:
-                self._replace(pool)
-                raise WorkerLost("timeout") from None
-        raise WorkerLost("died")
+        """fn(*args) in a worker: its value; WorkerLost if its worker died or hung."""
+        pool = self._current()
+        try:
+            future: Future = pool.submit(fn, *args)
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except BrokenProcessPool:
+            self._replace(pool)
+        except asyncio.TimeoutError:
+            self._replace(pool)
+            raise WorkerLost("timeout") from None
+        return await self._alone(fn, *args)
+
+    async def _alone(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A request whose pool broke under it, tried again in a process of its own: the one
+        that broke it breaks only that, and every other is answered."""
+        alone = self._new(1)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(alone.submit(fn, *args)), self.timeout)
+        except BrokenProcessPool:
+            raise WorkerLost("died") from None
+        except asyncio.TimeoutError:
+            raise WorkerLost("timeout") from None
+        finally:
+            _kill(alone)
 
     def close(self) -> None:
         with self._lock:
