@@ -75,3 +75,13 @@ def test_explain_of_an_unknown_code():
 def test_messages_point_at_the_explain_command():
     proc = cli("evaluate", "nope.yaml")
     assert proc.returncode == 2 and "  说明: perfrules explain E101" in proc.stderr
+
+
+def test_a_number_out_of_its_range_names_both_ends(tmp_path):
+    import subprocess
+    import sys
+    from conftest import ROOT
+    out = subprocess.run([sys.executable, "-m", "perfrules", "serve", "--port", "99999"], capture_output=True,
+                         text=True, env={"PYTHONPATH": str(ROOT / "engine"), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert out.returncode == 2 and "应为 1 到 65535 之间的整数，实际是“99999”" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr

@@ -65,9 +65,12 @@ def _bad_value_zh(exc: Any, argv: Sequence[str]) -> str:
     if choices:
         allowed = "、".join(str(getattr(c, "value", c)) for c in choices)
         return f"{where}的值“{given}”不在可选范围内，可选：{allowed}。"
-    low = getattr(param.type, "min", None)
-    if type(param.type).__name__ in ("IntRange", "IntParamType"):
-        return f"{where}应为{'不小于 ' + str(low) + ' 的' if low is not None else ''}整数，实际是“{given}”。"
+    low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)
+    if type(param.type).__name__ in ("IntRange", "IntParamType", "FloatRange", "FloatParamType"):
+        kind = "整数" if "Int" in type(param.type).__name__ else "数"
+        bounds = (f" {low} 到 {high} 之间的" if low is not None and high is not None else
+                  f"不小于 {low} 的" if low is not None else f"不大于 {high} 的" if high is not None else "")
+        return f"{where}应为{bounds}{kind}，实际是“{given}”。"
     return f"{where}的值“{given}”不对：{exc.message}"
 
 
