@@ -141,7 +141,8 @@ def test_an_uploaded_file_is_located_under_its_own_name_with_line_and_column(cli
     (json.dumps({"policy": 5, "department": "x", "facts": {}}).encode(), "E202"),
     (json.dumps({"policy": PANYU, "department": "x", "facts": {"没有这个事实": 1}}).encode(), "E403"),
     (json.dumps({"department": "x", "facts": {}}).encode(), "E406"),
-    (b"\xff\xfe\x00", "E103"),
+    (b"\xff\xfe\x00", "E102"),
+    ('{"policy": "guangzhou/panyu/2023", "department": "财政局"}'.encode("utf-8") + b"\xff\xfe", "E102"),
 ])
 def test_bad_json_bodies(client, body, code):
     ps = problems(client.post("/api/evaluate", content=body, headers={"content-type": "application/json"}))

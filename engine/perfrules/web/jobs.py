@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import audit, readers, service
+from ..encoding import decode
 from ..facts import read_department
 from ..load import Document
 from ..problems import InputError, Problem
@@ -76,8 +77,8 @@ def evaluate(source: Source, lang: str, fmt: str, claims: bool = False) -> Answe
     document in `fmt` (docx, html) when asked, and the submission to store."""
     try:
         if source.body or Path(source.name).suffix.lower() == ".json":
-            return _evaluate([read_json(Task("json", source.name, source.data.decode("utf-8", "replace")))],
-                             source, lang, fmt, claims)
+            text = decode(source.data, source.name)        # as a file is decoded: never a guess past a bad byte
+            return _evaluate([read_json(Task("json", source.name, text))], source, lang, fmt, claims)
         return _uploaded(source, EVALUATE_SUFFIXES, lambda path: _evaluate(readers.fact_documents(path), source,
                                                                          lang, fmt, claims))
     except InputError as exc:
