@@ -290,7 +290,66 @@ def test_the_openapi_page_lists_every_route(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_a_json_syntax_error_is_located_at_its_line_and_column(client):
+    body = '{\n  "policy": "guangzhou/panyu/2023",\n  "department": "某部门"\n  "facts": {}\n}'.encode()
+    (p,) = problems(client.post("/api/evaluate", content=body, headers={"content-type": "application/json"}))
+    assert (p["code"], p["file"], p["line"], p["col"]) == ("E103", "请求正文", 4, 3), p
+    assert "JSON" in p["message"]
+
+
+def test_a_stored_audit_is_what_was_answered(client):
+    r = client.post("/api/audit", files={"file": ("claim.yaml", WRONG_CLAIM.read_bytes())})
+    one = client.get(f"/api/submissions/{r.headers['X-Submission-Id']}").json()
+    assert one["kind"] == "audit" and one["audit"] == r.json()[0]
+    assert one["result"] == cli_json("evaluate", str(WRONG_CLAIM))
+    evaluated = client.post("/api/evaluate", json=fact_body())
+    assert client.get(f"/api/submissions/{evaluated.headers['X-Submission-Id']}").json()["audit"] is None
+
+
+def test_every_error_answer_has_the_one_shape(client):
+    for r, status in ((client.get("/api/submissions/99999999999999999999999"), 422),
+                      (client.get("/api/no-such-route"), 404),
+                      (client.delete("/api/policies"), 405),
+                      (client.post("/api/evaluate", files=[("file", ("a.yaml", b"a: 1")), ("file", ("b.yaml", b"b: 2"))]), 422)):
+        assert r.status_code == status, (r.status_code, r.text)
+        body = r.json()
+        assert body["ok"] is False and (body["problems"] or body["error"]), body
+        assert "detail" not in body
+
+
+def test_a_bureaus_folder_broken_policies_and_symlinks_out(tmp_path):
+    folder = tmp_path / "本局"
+    folder.mkdir()
+    own = (ROOT / "rules" / "guangzhou" / "panyu" / "2023.yaml").read_text(encoding="utf-8")
+    (folder / "mine.yaml").write_text(own.replace("id: guangzhou/panyu/2023", "id: mine", 1), encoding="utf-8")
+    (folder / "broken.yaml").write_text("indicators: 秘密的内容\n", encoding="utf-8")
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes((ROOT / "rules" / "guangzhou" / "panyu" / "2023.yaml").read_bytes())
+    (folder / "link.yaml").symlink_to(outside)
+    with Server(tmp_path / "b.db", "--workers", "1", "--policies", str(folder)) as s:
+        with httpx.Client(base_url=s.url, timeout=60) as c:
+            ids = {p["id"] for p in c.get("/api/policies").json()}
+            assert "mine" in ids and PANYU in ids and "link" not in ids and "broken" not in ids
+            assert c.post("/api/evaluate", json={**fact_body(), "policy": "mine"}).json()["score"] == "96.88"
+            (p,) = problems(c.post("/api/evaluate", json={**fact_body(), "policy": "broken"}))
+            assert p["code"] == "E406" and "broken" in p["message"] and p["path"] == "$.policy"
+            assert str(folder) not in json.dumps(p, ensure_ascii=False) and "秘密" not in p["message"]
+            (p,) = problems(c.get("/api/policies/broken"), 404)
+            assert str(folder) not in json.dumps(p, ensure_ascii=False)
+            (p,) = problems(c.post("/api/evaluate", json={**fact_body(), "policy": "link"}))
+            assert p["code"] == "E406"
+    assert "broken.yaml" in s.output          # the details are in the server's log
+
+
 def test_a_token_protects_the_api(tmp_path):
+    from perfrules.web.app import token_cookie
+    with Server(tmp_path / "u.db", "--workers", "1", "--token", "番禺口令2023") as s:
+        assert httpx.get(s.url + "/api/policies").status_code == 401
+        header = {"Authorization": "bearer 番禺口令2023".encode("utf-8")}
+        assert httpx.get(s.url + "/api/policies", headers=header).status_code == 200
+        cookie = {"Cookie": f"perfrules_token={token_cookie('番禺口令2023')}"}
+        assert httpx.get(s.url + "/api/policies", headers=cookie).status_code == 200
+        assert httpx.get(s.url + "/api/policies", headers={"Cookie": "perfrules_token=番禺口令2023".encode()}).status_code == 401
     with Server(tmp_path / "t.db", "--workers", "1", "--token", "s3cret") as s:
         assert httpx.get(s.url + "/api/policies").status_code == 401
         assert httpx.get(s.url + "/api/policies", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -38,3 +38,17 @@ def test_a_stuck_worker_is_replaced(evaluator):
     started = time.monotonic()
     assert asyncio.run(evaluator.run(pow, 2, 10)) == 1024
     assert time.monotonic() - started < 25          # the stuck job is not waited for
+
+
+def test_a_queued_job_is_timed_from_its_start_not_its_wait():
+    """One worker, a 2-second timeout, three 0.8-second jobs sent at once: each runs within
+    its time, though the last waits 1.6 seconds for the worker."""
+    ev = Evaluator(workers=1, timeout=2)
+    ev.start()
+    try:
+        async def three():
+            return await asyncio.gather(*(ev.run(time.sleep, 0.8) for _ in range(3)), return_exceptions=True)
+        assert asyncio.run(three()) == [None, None, None]
+        assert ev.replaced == 0
+    finally:
+        ev.close()

@@ -319,6 +319,7 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=0, help="评分进程数（0 = 全部 CPU）。Evaluating processes (0: all CPUs).")] = 0,
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="一次上传的大小上限（MB）。Largest upload, in MB.")] = 20,
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="一次批量上传的部门数上限。Most departments in one batch upload.")] = 20_000,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="一次评分最长的秒数，超过即停止该评分进程。Seconds one evaluation may take.")] = 120,
     lang: LangOpt = Lang.zh,
 ):
     """启动评分服务（浏览器页面和 HTTP 接口）。Run the web service: pages and HTTP API."""
@@ -328,7 +329,7 @@ def serve(
     if problems:
         _fail(problems, lang.value, False)
     run(Settings(db=db, policies=tuple(str(p) for p in policies or []), token=token or "", workers=workers,
-                 max_upload=int(max_upload_mb * 1024 * 1024), max_rows=max_rows),
+                 max_upload=int(max_upload_mb * 1024 * 1024), max_rows=max_rows, timeout=timeout),
         host=host, port=port, lang=lang.value)
 
 

@@ -47,7 +47,11 @@ class PolicyRegistry:
         if self._ids is None:
             found = dict(resources.policy_ids())
             for folder in self.folders:
-                found.update(resources.policy_ids(folder))
+                inside = dict(resources.policy_ids(folder))
+                if not self.paths:      # ids only: a symlink out of the folder is no policy of it
+                    root = folder.resolve()
+                    inside = {k: p for k, p in inside.items() if p.resolve().is_relative_to(root)}
+                found.update(inside)
             self._ids = found
         return self._ids
 
@@ -101,6 +105,13 @@ class PolicyRegistry:
         else:
             self._cache.move_to_end(key)
         return policy
+
+    def is_policy_file(self, file: str) -> bool:
+        """Whether `file` (a problem's location) is one of the registered policy files."""
+        try:
+            return bool(file) and Path(file).resolve() in self._registered()
+        except (OSError, ValueError):
+            return False
 
     def _registered(self) -> set[Path]:
         if self._files is None:
@@ -170,8 +181,11 @@ class Service:
         return score(policy, dept, self.matcher.fired(self.prepared(policy), dept))
 
     def evaluate_document(self, doc: Document, policy_ref: str | None = None) -> Result:
+        return self.evaluate_with(doc, self.policy_for(doc, policy_ref))
+
+    def evaluate_with(self, doc: Document, policy: Policy) -> Result:
+        """A fact document scored with a policy already chosen (policy_for)."""
         from .readers import finish
-        policy = self.policy_for(doc, policy_ref)
         finish(doc, policy)
         return self.evaluate_department(policy, read_department(doc, policy))
 
@@ -189,6 +203,13 @@ def default() -> Service:
     if _DEFAULT is None:
         _DEFAULT = Service()
     return _DEFAULT
+
+
+def use(service: Service) -> Service:
+    """Make `service` the process's own (the web service's workers: a registry of ids only)."""
+    global _DEFAULT
+    _DEFAULT = service
+    return service
 
 
 def evaluate_file(path: Any, policy_ref: str | None = None) -> Result:
@@ -211,5 +232,5 @@ def policy(ref: str, *, allow_paths: bool = True, near: Path | None = None, file
     return default().policy(ref, allow_paths=allow_paths, near=near, file=file)
 
 
-__all__ = ["PolicyRegistry", "Service", "default", "evaluate_department", "evaluate_document", "evaluate_file",
+__all__ = ["PolicyRegistry", "Service", "default", "use", "evaluate_department", "evaluate_document", "evaluate_file",
            "policy", "policy_for", "read_department"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from .. import forms
 from ..problems import InputError, Problem
@@ -102,7 +104,7 @@ async def list_submissions(request: Request, limit: int = Query(50, ge=1, le=500
 
 
 @router.get("/submissions/{sid}", summary="一条评分记录")
-async def get_submission(sid: int, request: Request, lang: str = "zh") -> Any:
+async def get_submission(request: Request, sid: int = Path(ge=1, le=2**63 - 1), lang: str = "zh") -> Any:
     row = await run_in_threadpool(request.app.state.store.get, sid)
     if row is None:
         return failed_response(404, f"没有编号为 {sid} 的评分记录。", f"no submission {sid}", _lang(lang))
@@ -147,7 +149,12 @@ async def submitted(request: Request, lang: str, body: bool) -> jobs.Source:
     """The submission: a JSON body (where `body` allows one) or the multipart field `file`."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=20)
+        try:
+            form = await request.form(max_files=1, max_fields=20)
+        except (MultiPartException, HTTPException) as exc:     # HTTPException: more parts than allowed
+            detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
+            raise InputError([Problem("E602", f"上传的表单无法读取：{detail}（只能上传一个文件，放在字段 file 中）。",
+                                      f"the upload cannot be read: {detail}", "file")]) from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InputError([Problem("E602", "没有上传文件：请把文件放在表单字段 file 中。",

@@ -10,6 +10,7 @@ every page and API call needs it (a header, or the cookie the 登录 page sets).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..model import Policy
 from ..problems import InputError, Problem
 from ..service import PolicyRegistry
-from .errors import failed_response, problems_response
+from .errors import failed_response, policy_unusable, problems_response, too_large
 
 TOKEN_COOKIE = "perfrules_token"
+_HTTP_WORDS = {404: ("没有这个地址。", "no such address"), 405: ("这个地址不接受这种请求方法。", "method not allowed")}
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,11 @@ class Policies:
         return list(self.registry.ids())
 
     def get(self, pid: str) -> Policy:
-        return self.registry.load(self.registry.resolve(pid, allow_paths=False))
+        path = self.registry.resolve(pid, allow_paths=False)
+        try:
+            return self.registry.load(path)
+        except InputError as exc:           # the service's own file: say which, not where or what
+            raise InputError([policy_unusable(pid, exc.problems)]) from None
 
     def loaded(self) -> list[Policy]:
         out = []
@@ -70,8 +77,9 @@ class _Limits:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if self.settings.token and not _allowed(scope, headers, self.settings.token):
+        raw = scope.get("headers", [])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+        if self.settings.token and not _allowed(scope, raw, self.settings.token):
             return await _refuse(scope, receive, send)
         limit = self.settings.max_upload
         length = headers.get("content-length", "")
@@ -97,24 +105,31 @@ class _TooLarge(Exception):
 
 
 def _too_large(limit: int) -> JSONResponse:
-    mb = f"{limit / 1024 / 1024:g}"
-    problem = Problem("E105", f"上传的内容超过 {mb} MB 的上限。", f"the upload is larger than the limit of {mb} MB",
-                      hint="把文件拆成几份分别上传，或在命令行用 perfrules batch 评分。",
-                      hint_en="Split the file, or score it with `perfrules batch`.")
-    return problems_response([problem], "zh", 413)
+    return problems_response([too_large(limit)], "zh", 413)
 
 
-def _allowed(scope: dict, headers: dict[str, str], token: str) -> bool:
+def token_cookie(token: str) -> str:
+    """What the 登录 page stores in the cookie: a digest of the token (ASCII whatever the
+    口令 is, and not the 口令 itself)."""
+    return hashlib.sha256(("perfrules-token:" + token).encode("utf-8")).hexdigest()
+
+
+def _allowed(scope: dict, raw_headers: list, token: str) -> bool:
     path = scope.get("path", "")
     if path == "/login" or path.startswith("/static/") or path == "/healthz":
         return True
-    given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not given:
-        for part in headers.get("cookie", "").split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == TOKEN_COOKIE:
-                given = value
-    return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+    for key, value in raw_headers:
+        name = key.decode("latin-1").lower()
+        if name == "authorization":        # Bearer 口令 (the scheme is case-insensitive; UTF-8 allowed)
+            scheme, _, given = value.decode("utf-8", "replace").partition(" ")
+            if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+                return True
+        elif name == "cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie, _, given = part.strip().partition("=")
+                if cookie == TOKEN_COOKIE and hmac.compare_digest(given.strip("\"").encode("latin-1"), token_cookie(token).encode()):
+                    return True
+    return False
 
 
 async def _refuse(scope: dict, receive: Any, send: Any) -> None:
@@ -161,11 +176,24 @@ def create_app(settings: Settings = Settings(), evaluator: Any = None, store: An
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         lang = "en" if request.query_params.get("lang") == "en" else "zh"
-        problems = [Problem("E602", f"请求参数“{'.'.join(str(x) for x in e.get('loc', ())[1:])}”不对：{e.get('msg', '')}",
-                            f"bad request parameter {'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg', '')}",
-                            "request", path="$." + ".".join(str(x) for x in e.get("loc", ())[1:]))
-                    for e in exc.errors()]
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ())[1:])
+            problems.append(Problem("E602", f"请求参数“{where}”不对：{e.get('msg', '')}",
+                                    f"bad request parameter {where}: {e.get('msg', '')}", "请求参数", path="$." + where))
         return problems_response(problems, lang)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh, en = _HTTP_WORDS.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        return failed_response(exc.status_code, zh, en, "en" if request.query_params.get("lang") == "en" else "zh")
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # the traceback goes to the server's log (uvicorn prints it); the client gets one line
+        return failed_response(500, "服务内部错误（不是您输入的问题），请稍后重试或联系维护人员。",
+                               "internal error (not a problem with your input)",
+                               "en" if request.query_params.get("lang") == "en" else "zh")
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> dict[str, bool]:

@@ -22,13 +22,13 @@ from typing import Any, Callable, Iterator
 
 from .. import audit, readers, service
 from ..encoding import decode
-from ..facts import read_department
 from ..load import Document
 from ..problems import InputError, Problem
 from ..readers.jsonl import read as read_json
 from ..readers.task import Task
 from ..report import to_bytes
 from ..report.present import money, plain
+from .errors import SPLIT_HINT, SPLIT_HINT_EN, policy_unusable
 from .store import NewSubmission
 
 BODY = "请求正文"              # how a JSON body is named in its problems' locations
@@ -62,9 +62,8 @@ class Answer:
 def init(folders: tuple[str, ...]) -> None:
     """Once per worker: a service on the shipped policies and the bureau's folders, by id
     only, with durable_rules loaded and every policy read, so the first request is not slow."""
-    service._DEFAULT = service.Service(registry=service.PolicyRegistry([Path(f) for f in folders], paths=False))
-    svc = service.default()
-    svc.matcher
+    svc = service.use(service.Service(registry=service.PolicyRegistry([Path(f) for f in folders], paths=False)))
+    svc.matcher                    # loads durable's C extension now, not in the first request
     for pid in svc.registry.ids():
         try:
             svc.prepared(svc.policy(pid))
@@ -78,11 +77,29 @@ def evaluate(source: Source, lang: str, fmt: str, claims: bool = False) -> Answe
     try:
         if source.body or Path(source.name).suffix.lower() == ".json":
             text = decode(source.data, source.name)        # as a file is decoded: never a guess past a bad byte
-            return _evaluate([read_json(Task("json", source.name, text))], source, lang, fmt, claims)
+            return _evaluate([_json_document(text, source.name)], source, lang, fmt, claims)
         return _uploaded(source, EVALUATE_SUFFIXES, lambda path: _evaluate(readers.fact_documents(path), source,
                                                                          lang, fmt, claims))
     except InputError as exc:
         return Answer(problems=tuple(exc.problems))
+
+
+def _json_document(text: str, name: str) -> Document:
+    """A JSON fact document (a body, a .json upload), read as a JSON Lines line is, but a
+    syntax error is located at its line and column of the whole text."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        raise InputError([Problem(
+            "E103", f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
+            f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}", name, exc.lineno, exc.colno,
+            hint='应是一个 JSON 对象，如 {"policy": "…", "department": "…", "year": 2023, "facts": {…}}。',
+            hint_en='It must be one JSON object, e.g. {"policy": "…", "department": "…", "facts": {…}}.',
+            source_line=lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else "")]) from None
+    except RecursionError:
+        pass                                    # read_json says it is nested too deep
+    return read_json(Task("json", name, text))
 
 
 def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims: bool) -> Answer:
@@ -91,39 +108,52 @@ def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims:
                                   f"the file holds {len(docs)} departments; use batch for more than one", source.name)])
     doc = docs[0]
     svc = service.default()
-    policy = svc.policy_for(doc, allow_paths=False)
-    readers.finish(doc, policy)
-    result = svc.evaluate_department(policy, read_department(doc, policy))
+    try:
+        policy = svc.policy_for(doc)           # ids only: the registry takes no path
+    except InputError as exc:
+        if not any(svc.registry.is_policy_file(p.file) for p in exc.problems):
+            raise
+        pid = doc.data.get("policy") if isinstance(doc.data, dict) else ""
+        raise InputError([policy_unusable(str(pid), exc.problems, source.name, "$.policy")]) from None
+    result = svc.evaluate_with(doc, policy)
+    found: str | None = None                 # the audit as the store keeps it (Chinese)
     if claims:
         entry = audit.Audited(source.name, result, audit.audit(result, doc), audit.judged(result))
         out, extra = to_bytes("audit", "json", [entry], lang), {"found": len(entry.found)}
+        found = json.dumps(json.loads(out if lang == "zh" else to_bytes("audit", "json", [entry], "zh"))[0],
+                           ensure_ascii=False)
+        kept = to_bytes("result", "json", [result], "zh")
     else:
         out, extra = to_bytes("result", "json", [result], lang), {}
+        kept = out if lang == "zh" else to_bytes("result", "json", [result], "zh")     # the store keeps Chinese
     document = to_bytes("result", fmt, [result], lang) if fmt in ("docx", "html") else b""
-    kept = out if lang == "zh" and not claims else to_bytes("result", "json", [result], "zh")   # the store keeps Chinese
-    record = _record("audit" if claims else "evaluate", source, result, doc.data, kept.decode("utf-8"))
+    record = _record("audit" if claims else "evaluate", source, result, doc.data, kept.decode("utf-8"), found)
     return Answer(json=out, document=document, records=(record,), extra=extra)
 
 
-def _record(kind: str, source: Source, result, facts: Any, result_json: str) -> NewSubmission:
+def _record(kind: str, source: Source, result, facts: Any, result_json: str, found: str | None) -> NewSubmission:
     p = result.policy
     return NewSubmission(
         kind=kind, policy_id=p.id, policy_version=p.version, policy_sha256=p.sha256,
         department=result.department.name, year=result.department.year or p.year,
         score=money(result.score), grade=result.grade("zh"), input_name=source.name, input_sha256=source.sha256,
-        submitted=_json(facts), result=result_json)
+        submitted=_json(facts), result=result_json, audit=found)
 
 
 def _json(data: Any) -> str:
     return json.dumps(plain(data), ensure_ascii=False, sort_keys=False, default=str)
 
 
+def _renamed(path: str, name: str) -> Callable[[str], str]:
+    """Text with the private copy `path` (whatever suffix a reader gave it) shown as `name`."""
+    pattern = re.compile(re.escape(str(Path(path).with_suffix(""))) + r"\.[A-Za-z]+")
+    return lambda text: pattern.sub(name, text)
+
+
 def shown_as(problems: list[Problem], path: str, name: str) -> list[Problem]:
     """Problems located in the private copy `path`, shown under the user's file name."""
-    stem = str(Path(path).with_suffix(""))
-    pattern = re.compile(re.escape(stem) + r"\.[A-Za-z]+")
-    return [replace(p, file=pattern.sub(name, p.file), message=pattern.sub(name, p.message),
-                    message_en=pattern.sub(name, p.message_en)) for p in problems]
+    shown = _renamed(path, name)
+    return [replace(p, file=shown(p.file), message=shown(p.message), message_en=shown(p.message_en)) for p in problems]
 
 
 def safe_name(name: str) -> str:
@@ -172,9 +202,7 @@ def batch(source: Source, lang: str, fmt: str, max_rows: int) -> Answer:
 
 
 def _shown(o, path: str, name: str):
-    stem = str(Path(path).with_suffix(""))
-    source = re.sub(re.escape(stem) + r"\.[A-Za-z]+", name, o.source)
-    return replace(o, source=source, problems=tuple(shown_as(list(o.problems), path, name)))
+    return replace(o, source=_renamed(path, name)(o.source), problems=tuple(shown_as(list(o.problems), path, name)))
 
 
 def _batch_record(o, source: Source) -> NewSubmission:
@@ -183,7 +211,10 @@ def _batch_record(o, source: Source) -> NewSubmission:
         kind="batch", policy_id=o.policy, policy_version=str(row.get("policy", {}).get("version", "")),
         policy_sha256=str(row.get("policy", {}).get("sha256", "")), department=o.department, year=o.year,
         score=o.score, grade=o.grade, input_name=o.source, input_sha256=source.sha256,
-        submitted=_json(o.facts or {}), result=_json(row), batch=source.sha256)
+        submitted=_json(o.facts or {}), result=_json(row), batch=source.sha256,
+        audit=_json({"claimed": o.claimed, "discrepancies": [
+            {"kind": k, "indicator": i, "claimed": c, "due": d, "message": m} for k, i, c, d, m in o.findings]})
+        if o.claimed else None)
 
 
 def _limited(tasks: Iterator[Task], max_rows: int, name: str) -> Iterator[Task]:
@@ -191,8 +222,7 @@ def _limited(tasks: Iterator[Task], max_rows: int, name: str) -> Iterator[Task]:
         if n > max_rows:
             raise InputError([Problem("E105", f"“{name}”超过 {max_rows:,} 个部门，超出了一次上传的上限。",
                                       f"'{name}' holds more than {max_rows:,} departments, the limit of one upload", name,
-                                      hint="把文件拆成几份分别上传，或在命令行用 perfrules batch 评分。",
-                                      hint_en="Split the file, or score it with `perfrules batch`.")])
+                                      hint=SPLIT_HINT, hint_en=SPLIT_HINT_EN)])
         yield task
 
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol, Sequence
 # what a listing shows; `submitted` (the fact document) and `result` only come with one (get)
 _SUMMARY = ("id", "created", "kind", "policy_id", "policy_version", "policy_sha256", "department", "year",
             "score", "grade", "input_name", "input_sha256", "batch")
-_COLUMNS = _SUMMARY + ("submitted", "result")
+_COLUMNS = _SUMMARY + ("submitted", "result", "audit")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     input_sha256 TEXT NOT NULL,
     batch TEXT,
     submitted TEXT NOT NULL,
-    result TEXT NOT NULL
+    result TEXT NOT NULL,
+    audit TEXT
 )"""
 
 
@@ -60,6 +61,7 @@ class NewSubmission:
     submitted: str
     result: str
     batch: str | None = None   # the batch's input sha256, for the rows of one uploaded district file
+    audit: str | None = None   # what the audit of the claim found (JSON), for a submission with a claim checked
 
 
 class Store(Protocol):
@@ -80,7 +82,8 @@ def _row(sub: NewSubmission, created: str) -> dict[str, Any]:
 def _record(row: dict[str, Any], whole: bool) -> dict[str, Any]:
     out = {k: row[k] for k in (_COLUMNS if whole else _SUMMARY)}
     if whole:
-        out["submitted"], out["result"] = json.loads(row["submitted"]), json.loads(row["result"])
+        for key in ("submitted", "result", "audit"):
+            out[key] = None if row[key] is None else json.loads(row[key])
     return out
 
 
@@ -143,7 +146,7 @@ class SQLAlchemyStore:
         self._table = sa.Table(
             "submissions", meta,
             sa.Column("id", integer, primary_key=True, autoincrement=True),
-            *(sa.Column(c, integer if c == "year" else text, nullable=c in ("year", "batch"))
+            *(sa.Column(c, integer if c == "year" else text, nullable=c in ("year", "batch", "audit"))
               for c in _COLUMNS[1:]))
         meta.create_all(self._engine)
 
