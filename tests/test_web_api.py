@@ -342,12 +342,12 @@ def test_a_bureaus_folder_broken_policies_and_symlinks_out(tmp_path):
 
 
 def test_a_token_protects_the_api(tmp_path):
-    from perfrules.web.app import token_cookie
+    from perfrules.web.token import cookie_value
     with Server(tmp_path / "u.db", "--workers", "1", "--token", "番禺口令2023") as s:
         assert httpx.get(s.url + "/api/policies").status_code == 401
         header = {"Authorization": "bearer 番禺口令2023".encode("utf-8")}
         assert httpx.get(s.url + "/api/policies", headers=header).status_code == 200
-        cookie = {"Cookie": f"perfrules_token={token_cookie('番禺口令2023')}"}
+        cookie = {"Cookie": f"perfrules_token={cookie_value('番禺口令2023')}"}
         assert httpx.get(s.url + "/api/policies", headers=cookie).status_code == 200
         assert httpx.get(s.url + "/api/policies", headers={"Cookie": "perfrules_token=番禺口令2023".encode()}).status_code == 401
     with Server(tmp_path / "t.db", "--workers", "1", "--token", "s3cret") as s:

@@ -10,8 +10,6 @@ every page and API call needs it (a header, or the cookie the 登录 page sets).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +24,8 @@ from ..model import Policy
 from ..problems import InputError, Problem
 from ..service import PolicyRegistry
 from .errors import failed_response, policy_unusable, problems_response, too_large
+from .token import allowed
 
-TOKEN_COOKIE = "perfrules_token"
 _HTTP_WORDS = {404: ("没有这个地址。", "no such address"), 405: ("这个地址不接受这种请求方法。", "method not allowed")}
 
 
@@ -79,7 +77,7 @@ class _Limits:
             return await self.app(scope, receive, send)
         raw = scope.get("headers", [])
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-        if self.settings.token and not _allowed(scope, raw, self.settings.token):
+        if self.settings.token and not allowed(scope.get("path", ""), raw, self.settings.token):
             return await _refuse(scope, receive, send)
         limit = self.settings.max_upload
         length = headers.get("content-length", "")
@@ -106,30 +104,6 @@ class _TooLarge(Exception):
 
 def _too_large(limit: int) -> JSONResponse:
     return problems_response([too_large(limit)], "zh", 413)
-
-
-def token_cookie(token: str) -> str:
-    """What the 登录 page stores in the cookie: a digest of the token (ASCII whatever the
-    口令 is, and not the 口令 itself)."""
-    return hashlib.sha256(("perfrules-token:" + token).encode("utf-8")).hexdigest()
-
-
-def _allowed(scope: dict, raw_headers: list, token: str) -> bool:
-    path = scope.get("path", "")
-    if path == "/login" or path.startswith("/static/") or path == "/healthz":
-        return True
-    for key, value in raw_headers:
-        name = key.decode("latin-1").lower()
-        if name == "authorization":        # Bearer 口令 (the scheme is case-insensitive; UTF-8 allowed)
-            scheme, _, given = value.decode("utf-8", "replace").partition(" ")
-            if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
-                return True
-        elif name == "cookie":
-            for part in value.decode("latin-1").split(";"):
-                cookie, _, given = part.strip().partition("=")
-                if cookie == TOKEN_COOKIE and hmac.compare_digest(given.strip("\"").encode("latin-1"), token_cookie(token).encode()):
-                    return True
-    return False
 
 
 async def _refuse(scope: dict, receive: Any, send: Any) -> None:
