@@ -91,3 +91,13 @@ def test_installed_wheel_evaluates_from_anywhere(wheel, tmp_path):
     page = subprocess.run([sys.executable, "-m", "perfrules", "explain", "E304"],
                           cwd=work, env=env, capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert page.returncode == 0 and page.stdout == (ROOT / "docs" / "errors" / "E304.md").read_text("utf-8")
+
+
+def test_wheel_has_the_services_pages(wheel):
+    """`perfrules serve` renders templates and serves static files from the package itself."""
+    _, names, _ = wheel
+    web = ROOT / "engine" / "perfrules" / "web"
+    assets = [p for folder in ("templates", "static") for p in (web / folder).rglob("*") if p.is_file()]
+    assert assets
+    for p in assets:
+        assert f"perfrules/web/{p.relative_to(web).as_posix()}" in names
