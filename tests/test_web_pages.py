@@ -1,0 +1,414 @@
+"""The browser pages of `perfrules serve` (issue 11), driven in a real browser: Debian's headless
+Chromium through Playwright, against a real `perfrules serve` process on a free port with its
+own database and a 口令 (so the token guard is in the way of every page, as a bureau has it).
+
+What a person does is what the tests do: type the seed's values into the generated 评分 form
+and read the score and the 自评结论 off the page; upload a district workbook on 批量 and find
+the rows, the charts and the failure; make a typo and find the message beside the field.
+Expected values come from the command line (`perfrules evaluate -f json`) or the API for the
+same input, never from the test. Each test leaves a screenshot under its tmp_path.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from conftest import PANYU_FACTS, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "test-token-7f3a"
+SEED = yaml.safe_load(PANYU_FACTS.read_text(encoding="utf-8"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+
+def _need_browser():
+    missing = None
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        missing = "Debian's chromium is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = missing or "the playwright package is not installed"
+    if missing:
+        if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+            pytest.fail(missing)
+        pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`perfrules serve` as a bureau starts it, with a token; its address."""
+    _need_browser()
+    folder = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine"), "PERFRULES_LANG": "zh"}
+    log = open(folder / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "perfrules", "serve", "--port", str(port),
+                             "--db", str(folder / "perfrules.db"), "--token", TOKEN],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("perfrules serve did not start: " + (folder / "serve.log").read_text(errors="replace"))
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                              args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A page signed in (the cookie the 登录 page sets), that records dialogs and script errors."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    context.add_cookies([{"name": "perfrules_token", "value": TOKEN, "url": server}])
+    pg = context.new_page()
+    pg.dialogs, pg.errors = [], []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    assert pg.errors == [], pg.errors          # no page ever throws
+    context.close()
+
+
+def api(server: str) -> httpx.Client:
+    return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+
+
+def cli_json(path: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "perfrules", "evaluate", str(path), "-f", "json"],
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "engine")}, capture_output=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def field(page, key: str):
+    return page.locator(f'.field[data-path="$.facts.{key}"]')
+
+
+def typed(control, value) -> str:
+    """What a person types for a fact file's value: the number without the unit shown beside it."""
+    if isinstance(value, list):
+        return "；".join(map(str, value))
+    text, unit = str(value), control.get_attribute("data-unit") or ""
+    return text[: -len(unit)] if unit and text.endswith(unit) else text
+
+
+def set_value(control, value) -> None:
+    if control.evaluate("e => e.tagName") == "SELECT":
+        control.select_option("true" if value is True else "false" if value is False else str(value))
+    else:
+        control.fill(typed(control, value))
+
+
+def fill_form(page, server: str, doc: dict, department: str | None = None) -> None:
+    """Open 评分 for the document's policy and type the document into the form."""
+    page.goto(f"{server}/?policy={doc['policy']}")
+    page.fill("#f-department", department if department is not None else doc["department"])
+    page.fill("#f-year", str(doc["year"]))
+    if doc.get("short_name"):
+        page.fill("#f-short-name", doc["short_name"])
+    for key, value in doc["facts"].items():
+        box = field(page, key)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            body = box.locator("tbody")
+            for row in value:
+                box.locator("button.add-row").click()
+                tr = body.locator("tr").last
+                for name, cell in row.items():
+                    set_value(tr.locator(f'td[data-field="{name}"] [data-key]'), cell)
+        else:
+            set_value(box.locator("[data-key]"), value)
+
+
+def submit(page) -> None:
+    page.click("#submit")
+    page.wait_for_function("!document.getElementById('result').hidden || "
+                           "document.querySelector('.has-problem, #top-problems:not([hidden])') !== null")
+
+
+# ---- 评分 ------------------------------------------------------------------------------------
+
+def test_the_seed_typed_into_the_form_scores_as_the_command_line_does(page, server, tmp_path):
+    expected = cli_json(PANYU_FACTS)
+    assert expected["score"] == f"{SEED['claimed']['score']:.2f}"        # 96.88, the report's own
+    fill_form(page, server, SEED)
+    submit(page)
+    page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
+    assert page.text_content("#score") == expected["score"]
+    assert page.text_content("#grade") == expected["grade"]
+    assert page.text_content("#conclusion") == expected["conclusion"]
+    for d in expected["deductions"]:                                     # the score table: each deduction's row
+        row = page.locator("#score-rows tr", has=page.locator("td.id", has_text=d["indicator"]))
+        assert row.locator("td.deduction").text_content() == d["points"]
+        assert d["reason"] in row.locator("td.reasons").text_content()
+    stored = page.locator("#stored a").text_content()
+    assert stored.startswith("已保存为记录 #")
+
+    page.click("#copy-conclusion")
+    page.wait_for_selector("#copied:has-text('已复制')")
+    assert page.evaluate("navigator.clipboard.readText()") == expected["conclusion"]
+
+    with page.expect_download() as got:
+        page.click("#download-json")
+    assert json.loads(Path(got.value.path()).read_text(encoding="utf-8"))["score"] == expected["score"]
+    with page.expect_download() as got:
+        page.click("#download-docx")
+    assert got.value.suggested_filename.endswith(".docx")
+    assert Path(got.value.path()).read_bytes()[:2] == b"PK"
+    assert page.get_attribute("#result .downloads a", "href").endswith("/template.xlsx")
+
+
+def test_a_typo_is_marked_beside_its_field_with_the_engines_message(page, server, tmp_path):
+    doc = json.loads(json.dumps(SEED))
+    doc["facts"]["全年预算数"] = "abc"
+    doc["facts"]["绩效指标"][2]["实际值"] = "很多"
+    fill_form(page, server, doc)
+    submit(page)
+    page.screenshot(path=str(tmp_path / "evaluate-typo.png"), full_page=True)
+    body = {k: doc[k] for k in ("policy", "department", "year", "facts")}       # what the form sends
+    answer = api(server).post("/api/evaluate", json=body)
+    assert answer.status_code == 422
+    problems = {p["path"]: p["message"] for p in answer.json()["problems"]}
+    assert set(problems) == {"$.facts.全年预算数", "$.facts.绩效指标[2].实际值"}
+    money = field(page, "全年预算数")
+    assert "has-problem" in money.get_attribute("class")
+    assert money.locator(".problem").text_content() == problems["$.facts.全年预算数"]
+    assert "无法识别" in problems["$.facts.全年预算数"]                   # Chinese, and the engine's wording
+    cell = field(page, "绩效指标").locator("tbody tr").nth(2).locator('td[data-field="实际值"]')
+    assert cell.locator(".problem").text_content() == problems["$.facts.绩效指标[2].实际值"]
+    assert page.is_hidden("#result") and page.is_hidden("#top-problems")
+
+    field(page, "全年预算数").locator("input").fill(typed(field(page, "全年预算数").locator("input"),
+                                                          SEED["facts"]["全年预算数"]))
+    cell.locator("input").fill(str(SEED["facts"]["绩效指标"][2]["实际值"]))
+    submit(page)                                   # corrected: the marks go, the score comes
+    assert page.locator(".has-problem").count() == 0
+    assert page.text_content("#score") == cli_json(PANYU_FACTS)["score"]
+
+
+def test_an_uploaded_fact_file_scores_and_its_problems_name_file_and_line(page, server, tmp_path):
+    good = tmp_path / "部门.yaml"
+    shutil.copy(PANYU_FACTS, good)
+    page.goto(server + "/")
+    page.set_input_files("#upload-file", str(good))
+    page.click("#upload-form button")
+    page.wait_for_selector("#result:not([hidden])")
+    assert page.text_content("#score") == cli_json(PANYU_FACTS)["score"]
+
+    bad = tmp_path / "错的.yaml"
+    text = PANYU_FACTS.read_text(encoding="utf-8").replace("有内部财务管理制度: true", "有内部财务管理制度: 是的")
+    bad.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "是的" in t)
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-form button")
+    page.wait_for_selector("#top-problems:not([hidden])")
+    page.screenshot(path=str(tmp_path / "evaluate-upload-problem.png"), full_page=True)
+    item = page.locator("#top-problems li").first
+    assert item.locator(".where").text_content() == f"错的.yaml:{line}"
+    assert "是的" in item.locator(".message").text_content()
+    assert page.locator(".has-problem").count() == 0     # the form's fields did not say it
+    assert page.is_hidden("#result")
+
+
+def test_a_department_named_script_stays_text(page, server, tmp_path):
+    name = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    fill_form(page, server, SEED, department=name)
+    submit(page)
+    assert page.text_content("#result-department") == name
+    sid = page.locator("#stored a").get_attribute("href")
+    page.goto(server + sid)
+    assert page.text_content("h1 .department") == name
+    page.goto(server + "/submissions")
+    assert page.locator("td.department").first.text_content() == name
+    page.screenshot(path=str(tmp_path / "submissions-escaped.png"), full_page=True)
+    assert page.dialogs == []
+    assert page.locator("main script, main img").count() == 0
+
+
+# ---- 批量 ------------------------------------------------------------------------------------
+
+def district_workbook(path: Path) -> list[dict]:
+    """A district workbook (docs/input-formats.md): 部门 sheet, one department a row, and the
+    绩效指标 sheet; three departments varied from the seed, one with a claim that is not what
+    it scores, and one with a typo."""
+    from openpyxl import Workbook
+    scalars = [k for k, v in SEED["facts"].items() if not (isinstance(v, list) and v and isinstance(v[0], dict))]
+    people = [("甲局", "690.47万元", None), ("乙局", "500万元", 99), ("丙局", "682.37万元", None), ("丁局", "600万元", None)]
+    book = Workbook()
+    ws = book.active
+    ws.title = "部门"
+    ws.append(["部门", "评分办法", "年度", "自报得分", *scalars])
+    items = book.create_sheet("绩效指标")
+    fields = list(SEED["facts"]["绩效指标"][0])
+    items.append(["部门", *fields])
+    rows = []
+    for name, spent, claim in people:
+        facts = {**SEED["facts"], "实际支出数": spent}
+        if name == "丁局":
+            facts["有内部财务管理制度"] = "是的"
+        cells = [("是" if v is True else "否" if v is False else "；".join(v) if isinstance(v, list) else v)
+                 for v in (facts[k] for k in scalars)]
+        ws.append([name, SEED["policy"], SEED["year"], claim, *cells])
+        for item in SEED["facts"]["绩效指标"]:
+            items.append([name, *(item[f] for f in fields)])
+        rows.append({"department": name, "claimed": claim, "bad": name == "丁局"})
+    book.save(path)
+    return rows
+
+
+def test_a_district_workbook_gives_the_table_the_charts_and_the_failure(page, server, tmp_path):
+    book = tmp_path / "区县.xlsx"
+    planned = district_workbook(book)
+    expected = api(server).post("/api/batch", files={"file": (book.name, book.read_bytes())}).json()
+    page.goto(server + "/batch")
+    page.set_input_files("#batch-file", str(book))
+    with page.expect_navigation():
+        page.click("form.upload button")
+    page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+
+    rows = page.locator("#results tbody tr")
+    shown = {rows.nth(i).locator("td.department").text_content(): rows.nth(i).locator("td.score").text_content()
+             for i in range(rows.count())}
+    assert shown == {r["department"]: r["score"] for r in expected["rows"]}
+    assert set(shown) == {p["department"] for p in planned if not p["bad"]}
+
+    grades, histogram = page.locator("svg.chart-grades"), page.locator("svg.chart-histogram")
+    evaluated = expected["summary"]["evaluated"]
+    for chart in (grades, histogram):
+        counts = [int(c) for c in chart.locator("g.bar").evaluate_all("bs => bs.map(b => b.dataset.count)")]
+        assert sum(counts) == evaluated == len(shown)
+    for g in expected["summary"]["grades"]:
+        assert grades.locator(f'g.bar[data-label="{g["grade"]}"]').get_attribute("data-count") == str(g["departments"])
+
+    (bad,) = [p["department"] for p in planned if p["bad"]]
+    failure = page.locator("#failures .failure")
+    assert failure.count() == 1 and failure.locator("h3").text_content() == bad
+    assert "是的" in failure.locator(".message").first.text_content()
+    assert "区县.xlsx:部门!" in failure.locator(".where").first.text_content()      # located at its cell
+    (claimer,) = [p["department"] for p in planned if p["claimed"]]
+    assert page.locator("#discrepancies tbody tr", has_text=claimer).count() >= 1
+
+    score_header = page.locator("#results th", has_text="得分").first
+    score_header.click()
+    ups = [float(t) for t in page.locator("#results tbody td.score").all_text_contents()]
+    score_header.click()
+    downs = [float(t) for t in page.locator("#results tbody td.score").all_text_contents()]
+    assert ups == sorted(ups) and downs == sorted(ups, reverse=True) and len(set(ups)) > 1
+
+    with page.expect_download() as got:
+        page.click("#download-workbook")
+    from openpyxl import load_workbook
+    assert got.value.suggested_filename == "审核工作簿.xlsx"
+    with open(got.value.path(), "rb") as f:
+        assert len(load_workbook(f).sheetnames) >= 2
+
+
+def test_a_bad_upload_on_batch_says_why_on_the_page(page, server, tmp_path):
+    wrong = tmp_path / "区县.txt"
+    wrong.write_text("部门\n甲局\n", encoding="utf-8")
+    page.goto(server + "/batch")
+    page.set_input_files("#batch-file", str(wrong))
+    with page.expect_navigation():
+        page.click("form.upload button")
+    assert "区县.txt" in page.locator(".problems .message").first.text_content()
+
+
+# ---- 记录, 评分办法 ----------------------------------------------------------------------------
+
+def test_submissions_are_listed_newest_first_and_open(page, server, tmp_path):
+    client = api(server)
+    made = []
+    for name in ("记录甲", "记录乙"):
+        r = client.post("/api/evaluate", json={**{k: SEED[k] for k in ("policy", "year", "facts")}, "department": name})
+        made.append((int(r.headers["X-Submission-Id"]), name, r.json()))
+    page.goto(server + "/submissions")
+    page.screenshot(path=str(tmp_path / "submissions.png"), full_page=True)
+    ids = [int(t.lstrip("#")) for t in page.locator("table.submissions tbody td:first-child a").all_text_contents()]
+    assert ids == sorted(ids, reverse=True) and ids[:2] == [made[1][0], made[0][0]]
+    assert page.locator("td.department").first.text_content() == "记录乙"
+    page.click(f"text=#{made[0][0]}")
+    page.screenshot(path=str(tmp_path / "submission.png"), full_page=True)
+    assert page.text_content("h1 .department") == "记录甲"
+    assert page.text_content("#score") == made[0][2]["score"]
+    assert page.text_content(".conclusion") == made[0][2]["conclusion"]
+    assert page.locator(".score-table tbody tr").count() >= len(made[0][2]["indicators"])
+    assert SEED["facts"]["绩效指标"][0]["名称"] in page.text_content(".submitted")
+
+
+def test_the_policy_page_shows_the_panyu_tree_with_its_points(page, server, tmp_path):
+    detail = api(server).get(f"/api/policies/{SEED['policy']}").json()
+    page.goto(server + "/policies")
+    page.click(f"text={detail['title']}")
+    page.screenshot(path=str(tmp_path / "policy.png"), full_page=True)
+
+    def walk(nodes):
+        for n in nodes:
+            yield n
+            yield from walk(n.get("children", []))
+    nodes = list(walk(detail["indicators"]))
+    assert len(nodes) > 5
+    for n in nodes:
+        node = page.locator("ul.tree .node", has=page.locator("span.id", has_text=n["id"])).first
+        assert node.locator(".name").text_content() == n["name"]
+        assert node.locator(".points").text_content().startswith(n["points"])
+        if "method_name" in n:
+            assert node.locator(".method").text_content() == n["method_name"]
+
+
+# ---- 登录 ------------------------------------------------------------------------------------
+
+def test_with_a_token_pages_ask_for_it_and_the_right_one_lets_you_in(browser, server, tmp_path):
+    context = browser.new_context(locale="zh-CN")
+    pg = context.new_page()
+    for path in ("/", "/batch", "/submissions", "/policies"):
+        pg.goto(server + path)
+        assert pg.url == server + "/login"
+    pg.fill("#token", "wrong")
+    pg.click("form.login button")
+    assert pg.is_visible("#wrong") and pg.url == server + "/login"
+    pg.screenshot(path=str(tmp_path / "login.png"), full_page=True)
+    pg.fill("#token", TOKEN)
+    pg.click("form.login button")
+    pg.wait_for_selector("#evaluate-form")
+    assert pg.url == server + "/"
+    (cookie,) = [c for c in context.cookies() if c["name"] == "perfrules_token"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    context.close()
