@@ -158,10 +158,11 @@ def fill_form(page, server: str, doc: dict, department: str | None = None) -> No
             set_value(box.locator("[data-key]"), value)
 
 
-def submit(page) -> None:
-    page.click("#submit")
-    page.wait_for_function("!document.getElementById('result').hidden || "
-                           "document.querySelector('.has-problem, #top-problems:not([hidden])') !== null")
+def submit(page, button: str = "#submit") -> None:
+    """Click and wait until the answer is on the page (the busy sign goes when it is drawn)."""
+    with page.expect_response(lambda r: "/api/evaluate" in r.url):
+        page.click(button)
+    page.wait_for_selector("#busy", state="hidden")
 
 
 # ---- 评分 ------------------------------------------------------------------------------------
@@ -224,13 +225,33 @@ def test_a_typo_is_marked_beside_its_field_with_the_engines_message(page, server
     assert page.text_content("#score") == cli_json(PANYU_FACTS)["score"]
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_policys_empty_form_shows_each_problem_the_api_finds_for_what_it_sent(page, server, tmp_path, lang):
+    client = api(server)
+    for summary in client.get("/api/policies").json():
+        page.goto(f"{server}/?policy={summary['id']}" + ("&lang=en" if lang == "en" else ""))
+        assert page.locator("[data-key]").count() > 0
+        with page.expect_request(lambda r: r.url.startswith(server + "/api/evaluate")) as sent:
+            submit(page)
+        body = json.loads(sent.value.post_data)
+        assert body["policy"] == summary["id"]
+        answer = client.post("/api/evaluate" + ("?lang=en" if lang == "en" else ""), json=body)
+        assert answer.status_code == 422
+        problems = answer.json()["problems"]
+        beside = page.locator(".field .problem-message").all_text_contents()
+        on_top = page.locator("#top-problems li .message").all_text_contents()
+        assert sorted(beside + on_top) == sorted(p["message"] for p in problems)
+        assert beside                                # the department's name, the required facts: at their fields
+        assert page.locator('.field[data-path="$.department"].has-problem').count() == 1
+        page.screenshot(path=str(tmp_path / f"empty-{summary['id'].replace('/', '-')}-{lang}.png"), full_page=True)
+
+
 def test_an_uploaded_fact_file_scores_and_its_problems_name_file_and_line(page, server, tmp_path):
     good = tmp_path / "部门.yaml"
     shutil.copy(PANYU_FACTS, good)
     page.goto(server + "/")
     page.set_input_files("#upload-file", str(good))
-    page.click("#upload-form button")
-    page.wait_for_selector("#result:not([hidden])")
+    submit(page, "#upload-form button")
     assert page.text_content("#score") == cli_json(PANYU_FACTS)["score"]
 
     bad = tmp_path / "错的.yaml"
@@ -238,8 +259,7 @@ def test_an_uploaded_fact_file_scores_and_its_problems_name_file_and_line(page, 
     bad.write_text(text, encoding="utf-8")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "是的" in t)
     page.set_input_files("#upload-file", str(bad))
-    page.click("#upload-form button")
-    page.wait_for_selector("#top-problems:not([hidden])")
+    submit(page, "#upload-form button")
     page.screenshot(path=str(tmp_path / "evaluate-upload-problem.png"), full_page=True)
     item = page.locator("#top-problems li").first
     assert item.locator(".where").text_content() == f"错的.yaml:{line}"
@@ -376,6 +396,7 @@ def test_submissions_are_listed_newest_first_and_open(page, server, tmp_path):
 def test_the_policy_page_shows_the_panyu_tree_with_its_points(page, server, tmp_path):
     detail = api(server).get(f"/api/policies/{SEED['policy']}").json()
     page.goto(server + "/policies")
+    page.screenshot(path=str(tmp_path / "policies.png"), full_page=True)
     page.click(f"text={detail['title']}")
     page.screenshot(path=str(tmp_path / "policy.png"), full_page=True)
 
@@ -412,3 +433,19 @@ def test_with_a_token_pages_ask_for_it_and_the_right_one_lets_you_in(browser, se
     (cookie,) = [c for c in context.cookies() if c["name"] == "perfrules_token"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     context.close()
+
+
+# ---- charts.py, without a browser ------------------------------------------------------------
+
+def test_charts_are_svg_with_every_count_and_escaped_labels():
+    import xml.etree.ElementTree as ET
+    from perfrules.web.charts import bars
+    svg = bars("<b>标题</b>", [("优", 3), ("<script>", 0), ("差", 12)], "grades")
+    root = ET.fromstring(str(svg))                       # well-formed: every label escaped
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    groups = root.findall("s:g", ns)
+    assert [(g.get("data-label"), g.get("data-count")) for g in groups] == [("优", "3"), ("<script>", "0"), ("差", "12")]
+    heights = [float(g.find("s:rect", ns).get("height")) for g in groups]
+    assert heights[1] == 0 and heights[0] == pytest.approx(heights[2] * 3 / 12)
+    assert "<script>" not in str(svg) and "&lt;script&gt;" in str(svg)
+    assert ET.fromstring(str(bars("空", [], "histogram"))).findall("s:g", ns) == []

@@ -14,7 +14,7 @@ from typing import Sequence
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 520, 240
-_LEFT, _BOTTOM, _TOP = 36, 42, 22
+_LEFT, _BOTTOM, _TOP = 36, 42, 40
 _COLOURS = {"优": "#2e7d32", "良": "#1565c0", "中": "#ef6c00", "差": "#c62828"}
 
 
@@ -28,7 +28,7 @@ def bars(title: str, items: Sequence[tuple[str, int]], kind: str, unit: str = "�
              f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
              f'aria-label="{escape(title)}">',
              f'<title>{escape(title)}</title>',
-             f'<text class="chart-title" x="{WIDTH / 2:g}" y="15" text-anchor="middle">{escape(title)}</text>',
+             f'<text class="chart-title" x="{WIDTH / 2:g}" y="18" text-anchor="middle">{escape(title)}</text>',
              _axis(plot_w, plot_h, top)]
     for i, (label, n) in enumerate(items):
         h = plot_h * n / top

@@ -53,7 +53,17 @@ def shown(fact: dict[str, Any], value: Any) -> str:
     return text
 
 
+def readable(fact: dict[str, Any], value: Any, lang: str = "zh") -> str:
+    """A default as a sentence says it: 是/否, the unit kept, 空 for nothing."""
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if value is None or isinstance(value, Undefined) or value == [] or value == "":
+        return "空" if lang == "zh" else "empty"
+    return "；".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
 _env.filters["shown"] = shown
+_env.filters["readable"] = readable
 
 
 def mount(app: FastAPI) -> None:
@@ -69,6 +79,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     context.setdefault("title", "")
     return templates.TemplateResponse(request, template, {
         "lang": lang, "_": (lambda zh, en: en if lang == "en" else zh), "token": bool(request.app.state.settings.token),
+        "lq": "?lang=en" if lang == "en" else "",
         **context}, status_code=status)
 
 
