@@ -11,6 +11,7 @@ every page and API call needs it (a header, or the cookie the 登录 page sets).
 from __future__ import annotations
 
 import hmac
+from urllib.parse import unquote
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,7 @@ def _allowed(scope: dict, headers: dict[str, str], token: str) -> bool:
         for part in headers.get("cookie", "").split(";"):
             key, _, value = part.strip().partition("=")
             if key == TOKEN_COOKIE:
-                given = value
+                given = unquote(value)      # the 登录 page percent-encodes it: a cookie is ASCII
     return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 

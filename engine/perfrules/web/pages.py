@@ -17,6 +17,7 @@ import hmac
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -203,5 +204,6 @@ async def login(request: Request) -> Response:
     if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         return _page(request, "login.html", 401, wrong=True, title="登录")
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(TOKEN_COOKIE, expected, httponly=True, samesite="strict", path="/")
+    # percent-encoded: a cookie holds ASCII only, and a bureau's 口令 may well be Chinese
+    response.set_cookie(TOKEN_COOKIE, quote(expected, safe=""), httponly=True, samesite="strict", path="/")
     return response
