@@ -107,6 +107,7 @@ def page(browser, server):
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     yield pg
     assert pg.errors == [], pg.errors          # no page ever throws
+    assert pg.dialogs == [], pg.dialogs        # and no text anyone wrote ever runs
     context.close()
 
 
@@ -174,6 +175,12 @@ def test_the_seed_typed_into_the_form_scores_as_the_command_line_does(page, serv
     expected = cli_json(PANYU_FACTS)
     assert expected["score"] == f"{SEED['claimed']['score']:.2f}"        # 96.88, the report's own
     fill_form(page, server, SEED)
+    rows = field(page, "绩效指标").locator("tbody tr")
+    assert rows.count() == len(SEED["facts"]["绩效指标"])
+    field(page, "绩效指标").locator("button.add-row").click()       # a row added by mistake, then removed
+    rows.last.locator('td[data-field="名称"] input').fill("多加的一行")
+    rows.last.locator("button.remove-row").click()
+    assert rows.count() == len(SEED["facts"]["绩效指标"])
     submit(page)
     page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
     assert page.text_content("#score") == expected["score"]
@@ -319,7 +326,7 @@ def district_workbook(path: Path) -> list[dict]:
     it scores, and one with a typo."""
     from openpyxl import Workbook
     scalars = [k for k, v in SEED["facts"].items() if not (isinstance(v, list) and v and isinstance(v[0], dict))]
-    people = [("甲局", "690.47万元", None), ("乙局", "500万元", 99), ("丙局", "682.37万元", None), ("丁局", "600万元", None)]
+    people = [("甲局", "690.47万元", None), ("乙局", "500万元", 99), ("丙局<script>alert(3)</script>", "682.37万元", None), ("丁局", "600万元", None)]
     book = Workbook()
     ws = book.active
     ws.title = "部门"
@@ -419,6 +426,25 @@ def test_submissions_are_listed_newest_first_and_open(page, server, tmp_path):
     assert page.text_content(".conclusion") == made[0][2]["conclusion"]
     assert page.locator(".score-table tbody tr").count() >= len(made[0][2]["indicators"])
     assert SEED["facts"]["绩效指标"][0]["名称"] in page.text_content(".submitted")
+
+
+def test_the_submissions_pages_follow_one_another(page, server, tmp_path):
+    from perfrules.web.pages import PAGE_SIZE
+    client = api(server)
+    body = {k: SEED[k] for k in ("policy", "year", "facts")}
+    for i in range(PAGE_SIZE + 1):
+        client.post("/api/evaluate", json={**body, "department": f"翻页{i}"}).raise_for_status()
+    total = client.get("/api/submissions", params={"limit": 1}).json()["total"]
+    page.goto(server + "/submissions")
+    seen = []
+    while True:
+        seen += [int(t.lstrip("#")) for t in page.locator("table.submissions tbody td:first-child a").all_text_contents()]
+        following = page.locator(".pager a", has_text="下一页")
+        if not following.count():
+            break
+        with page.expect_navigation():
+            following.click()
+    assert len(seen) == total and seen == sorted(set(seen), reverse=True)
 
 
 def test_the_policy_page_shows_the_panyu_tree_with_its_points(page, server, tmp_path):
