@@ -11,7 +11,6 @@ every page and API call needs it (a header, or the cookie the 登录 page sets).
 from __future__ import annotations
 
 import hmac
-from urllib.parse import unquote
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,7 @@ from ..model import Policy
 from ..problems import InputError, Problem
 from ..service import PolicyRegistry
 from .errors import failed_response, problems_response
-
-TOKEN_COOKIE = "perfrules_token"
+from .token import TOKEN_COOKIE, token_from_cookie
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ def _allowed(scope: dict, headers: dict[str, str], token: str) -> bool:
         for part in headers.get("cookie", "").split(";"):
             key, _, value = part.strip().partition("=")
             if key == TOKEN_COOKIE:
-                given = unquote(value)      # the 登录 page percent-encodes it: a cookie is ASCII
+                given = token_from_cookie(value)
     return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 

@@ -17,7 +17,6 @@ import hmac
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from ..problems import InputError
 from . import charts, jobs
 from .describe import policy_detail, policy_summary
+from .token import TOKEN_COOKIE, cookie_value
 
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
@@ -194,7 +194,6 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    from .app import TOKEN_COOKIE
     expected = request.app.state.settings.token
     if not expected:
         return RedirectResponse("/", status_code=303)
@@ -204,6 +203,5 @@ async def login(request: Request) -> Response:
     if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         return _page(request, "login.html", 401, wrong=True, title="登录")
     response = RedirectResponse("/", status_code=303)
-    # percent-encoded: a cookie holds ASCII only, and a bureau's 口令 may well be Chinese
-    response.set_cookie(TOKEN_COOKIE, quote(expected, safe=""), httponly=True, samesite="strict", path="/")
+    response.set_cookie(TOKEN_COOKIE, cookie_value(expected), httponly=True, samesite="strict", path="/")
     return response
