@@ -266,19 +266,24 @@ def test_every_policys_empty_form_shows_each_problem_the_api_finds_for_what_it_s
     for summary in client.get("/api/policies").json():
         page.goto(f"{server}/?policy={summary['id']}" + ("&lang=en" if lang == "en" else ""))
         assert page.locator("[data-key]").count() > 0
-        with page.expect_request(lambda r: r.url.startswith(server + "/api/evaluate")) as sent:
-            submit(page)
-        body = json.loads(sent.value.post_data)
-        assert body["policy"] == summary["id"]
-        answer = client.post("/api/evaluate" + ("?lang=en" if lang == "en" else ""), json=body)
-        assert answer.status_code == 422
-        problems = answer.json()["problems"]
-        beside = page.locator(".field .problem-message").all_text_contents()
-        on_top = page.locator("#top-problems li .message").all_text_contents()
-        assert sorted(beside + on_top) == sorted(p["message"] for p in problems)
-        assert beside                                # the department's name, the required facts: at their fields
-        assert page.locator('.field[data-path="$.department"].has-problem').count() == 1
-        page.screenshot(path=str(tmp_path / f"empty-{summary['id'].replace('/', '-')}-{lang}.png"), full_page=True)
+        for stage in ("empty", "named"):             # nothing at all; then a department with no facts
+            if stage == "named":
+                page.fill("#f-department", "空表测试")
+            with page.expect_request(lambda r: r.url.startswith(server + "/api/evaluate")) as sent:
+                submit(page)
+            body = json.loads(sent.value.post_data)
+            assert body["policy"] == summary["id"]
+            answer = client.post("/api/evaluate" + ("?lang=en" if lang == "en" else ""), json=body)
+            assert answer.status_code == 422
+            problems = answer.json()["problems"]
+            beside = page.locator(".field .problem-message").all_text_contents()
+            on_top = page.locator("#top-problems li .message").all_text_contents()
+            assert sorted(beside + on_top) == sorted(p["message"] for p in problems)
+            assert beside and not on_top             # each at its field: the name, then every required fact
+            marked = page.locator(".has-problem").evaluate_all("ns => ns.map(n => n.dataset.path)")
+            assert sorted(marked) == sorted({p["path"] for p in problems})
+            page.screenshot(path=str(tmp_path / f"{stage}-{summary['id'].replace('/', '-')}-{lang}.png"),
+                            full_page=True)
 
 
 def test_an_uploaded_fact_file_scores_and_its_problems_name_file_and_line(page, server, tmp_path):
