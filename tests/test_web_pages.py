@@ -430,7 +430,10 @@ def test_submissions_are_listed_newest_first_and_open(page, server, tmp_path):
     assert page.text_content("#score") == made[0][2]["score"]
     assert page.text_content(".conclusion") == made[0][2]["conclusion"]
     assert page.locator(".score-table tbody tr").count() >= len(made[0][2]["indicators"])
-    assert SEED["facts"]["绩效指标"][0]["名称"] in page.text_content(".submitted")
+    submitted = page.text_content(".submitted")
+    assert SEED["facts"]["绩效指标"][0]["名称"] in submitted and SEED["facts"]["全年预算数"] in submitted
+    labels = {f["key"]: f["label"] for f in client.get(f"/api/policies/{SEED['policy']}").json()["facts"]}
+    assert page.locator(".submitted dt").first.text_content() == labels[next(iter(SEED["facts"]))]
 
 
 def test_the_submissions_pages_follow_one_another(page, server, tmp_path):

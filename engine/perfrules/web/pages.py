@@ -152,8 +152,21 @@ async def submission_page(request: Request, sid: int) -> HTMLResponse:
     row = await run_in_threadpool(request.app.state.store.get, sid)
     if row is None:
         return _page(request, "submission.html", 404, row=None, sid=sid, title="记录")
-    return _page(request, "submission.html", row=row, sid=sid, facts=_loaded(row.get("facts")),
-                 result=_loaded(row.get("result")), title="记录")
+    submitted = _loaded(row.get("facts"))
+    facts = submitted.get("facts", submitted) if isinstance(submitted, dict) else submitted
+    claimed = submitted.get("claimed") if isinstance(submitted, dict) else None
+    return _page(request, "submission.html", row=row, sid=sid, facts=facts, claimed=claimed,
+                 labels=_labels(request, str(row.get("policy_id", ""))), result=_loaded(row.get("result")),
+                 title="记录")
+
+
+def _labels(request: Request, pid: str) -> dict[str, str]:
+    """Each fact's label in the policy the submission names (none if it is gone or broken)."""
+    try:
+        policy = request.app.state.policies.get(pid)
+    except InputError:
+        return {}
+    return {key: d.label or key for key, d in policy.facts.items()}
 
 
 def _loaded(value: Any) -> Any:
