@@ -256,7 +256,14 @@
     document.getElementById("download-docx").addEventListener("click", async () => {
       if (!lastRequest) return;
       const response = await fetch("/api/evaluate?format=docx" + langQuery(), lastRequest());
-      if (response.ok) download(await response.blob(), say("自评报告.docx", "report.docx"));
+      if (response.ok) {
+        download(await response.blob(), say("自评报告.docx", "report.docx"));
+      } else {
+        let data = {};
+        try { data = await response.json(); } catch (e) { data = {}; }
+        showProblems(form, (data.problems && data.problems.length) ? data.problems
+          : [{ code: String(response.status), message: data.error || say("无法生成报告。", "No report."), path: "" }], false);
+      }
     });
     document.getElementById("copy-conclusion").addEventListener("click", () => {
       copy(document.getElementById("conclusion").textContent, () => {
