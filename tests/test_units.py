@@ -233,3 +233,16 @@ def test_version_as_a_number_is_told_to_add_quotes(tmp_path: Path):
 def test_read_department_carries_no_warnings_for_plain_wan():
     pol = service.policy("guangzhou/panyu/2023")
     assert read_department(load_text(PANYU, "f.yaml"), pol).warnings == ()
+
+
+def test_a_required_list_given_empty_is_noted_on_the_report(tmp_path):
+    """绩效指标: [] scores LZ-01 in full (nothing missed): never silently, the report says so."""
+    from perfrules.service import evaluate_file
+    text = PANYU_FACTS.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines() if not line.startswith("    - {名称")]
+    f = tmp_path / "empty.yaml"
+    f.write_text("\n".join(kept).replace("  绩效指标:", "  绩效指标: []") + "\n", encoding="utf-8")
+    result = evaluate_file(f)
+    (note,) = [n for n in result.warnings if n.code == "W103"]
+    assert "绩效指标" in note.message and note.line == text.splitlines().index("  绩效指标:") + 1
+    assert not [n for n in evaluate_file(PANYU_FACTS).warnings if n.code == "W103"]

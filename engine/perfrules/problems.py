@@ -104,6 +104,7 @@ class Problem:
 NOTES: dict[str, tuple[str, str]] = {
     "W101": ("金额已换算为声明的单位", "amount converted to its declared unit"),
     "W102": ("金额与声明的单位不相称", "amount implausible for its declared unit"),
+    "W103": ("必填清单没有记录", "a required list has no records"),
 }
 
 

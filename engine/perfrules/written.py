@@ -109,9 +109,10 @@ def _hint_en(decl: FactDecl) -> str:
 def notes(doc: Document, policy: Policy, given: Mapping[str, object], values: Mapping[str, object],
           items: Mapping[str, list[dict[str, object]]]) -> tuple[Note, ...]:
     """W101 for every amount converted from the unit it was written in, W102 for every amount
-    beyond what its unit makes plausible."""
+    beyond what its unit makes plausible, W103 for a required list given empty."""
     scopes = _scopes(policy)
     out = list(_amounts(doc, policy.facts, scopes[""].money, given, values, ("facts",), ""))
+    out += _empty_lists(doc, policy, given)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
         if scope.money and isinstance(records, list):
@@ -119,6 +120,16 @@ def notes(doc: Document, policy: Policy, given: Mapping[str, object], values: Ma
                 out += _amounts(doc, policy.facts[key].fields, scope.money, rec, row, ("facts", key, i),
                                 f"“{key}”第 {i + 1} 项的")
     return tuple(out)
+
+
+def _empty_lists(doc: Document, policy: Policy, given: Mapping[str, object]) -> list[Note]:
+    """W103 for a required list given with no record: its indicators then score as if nothing
+    were missed, a full score by omission unless that is really so."""
+    return [_note(doc, "W103", ("facts", key),
+                  f"必填清单“{key}”（{decl.label or key}）一条记录也没有：按评分办法，没有记录就没有差距，相关指标不扣分；请确认确实如此。",
+                  f"the required list '{key}' has no records: its indicators lose nothing for it; check that this is so")
+            for key, decl in policy.facts.items()
+            if decl.type == "list" and decl.required and given.get(key) == []]
 
 
 def _amounts(doc: Document, decls: Mapping[str, FactDecl], keys: Iterable[str], given: Mapping[str, object],
