@@ -77,9 +77,13 @@ def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: M
            values: Mapping[str, object], base: tuple, where: str) -> list[Problem]:
     out: list[Problem] = []
     done: set[str] = set()
-    order = {k: n for n, k in enumerate(given)}
+    order: dict = {}
     for group in scope.groups:
-        written = sorted((k for k in group if k in given and values.get(k) != 0), key=order.__getitem__)
+        present = [k for k in group if k in given and values.get(k) != 0]
+        if len(present) < 2 or len({form(given[k]) for k in present}) < 2:
+            continue        # the common case: one form throughout, nothing to say
+        order = order or {k: n for n, k in enumerate(given)}
+        written = sorted(present, key=order.__getitem__)
         for key in written[1:]:
             first = written[0]
             f, f0 = form(given[key]), form(given[first])
