@@ -53,10 +53,18 @@ def _side(a: Decimal, b: Decimal) -> int:
     return (a > b) - (a < b)
 
 
+_PLACES = tuple(Decimal(1).scaleb(-n) for n in range(13))
+_PREC = 28          # decimal's default precision, which we never change (expr.compute)
+
+
 def rounded(value: Decimal, places: int, edges: Sequence[Decimal] = ()) -> Decimal:
     """value half-up to `places`, or to as many more as it takes to stay on its own side of
     (or on) every edge: 0.8999999 is 0.9 with no edge, 0.8999999 beside an edge at 0.9."""
-    exact = max(-int(value.as_tuple().exponent), 0)
+    sign, digits, exponent = value.as_tuple()
+    exact = max(-int(exponent), 0)
+    if exact <= places and len(digits) + places - exact <= _PREC:   # exact already: no rounding, no wider context
+        return value.quantize(_PLACES[places], rounding=ROUND_HALF_UP) if places < len(_PLACES) else \
+            value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     with localcontext() as ctx:
         ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + exact + 2)
         while True:
