@@ -17,6 +17,7 @@ import yaml
 
 from .encoding import MAX_FILE_BYTES, decode, read_text  # re-exported: how a file becomes text
 from .problems import InputError, Problem
+from .yaml_errors import chinese_typing, unclosed_quote, zh_yaml
 
 MAX_NODES = 200_000                   # nodes after expanding aliases
 MAX_DEPTH = 64                        # nesting depth of collections
@@ -187,19 +188,23 @@ def load_text(text: str, file: str = "<input>") -> Document:
         if root is None:
             raise InputError([doc.problem_at("E106", 1, 1, "$", "文件是空的。", "The file is empty.")])
         doc.root = root
-        _check_size_and_duplicates(doc)
-        doc.data = loader.construct_document(root)
+        data = _plain_data(root, doc.yaml11_bools)
+        if data is _UNSURE:     # the full check and PyYAML's constructor, which locate every problem
+            doc.yaml11_bools.clear()
+            _check_size_and_duplicates(doc)
+            data = loader.construct_document(root)
+        doc.data = data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         detail = (exc.problem or exc.context or "").strip()
-        zh = _zh_yaml(detail)
+        zh = zh_yaml(detail)
         if "maximum nesting depth" in detail:
             raise InputError([doc.problem_at("E105", line, col, "$", f"嵌套超过上限（{detail}）。", f"Nesting too deep ({detail}).")])
         if 0 < line <= len(doc.lines) and doc.lines[line - 1][col - 1:col] == "\t":
             zh = f"不能用 Tab 缩进或分隔，请改用空格（{detail}）"
-        quote = _unclosed_quote(doc.lines, line)
-        typed = _chinese_typing(doc.lines, line)
+        quote = unclosed_quote(doc.lines, line)
+        typed = chinese_typing(doc.lines, line)
         if quote:   # the parser noticed only lines later: point at the quote that never closes
             line, col = quote
             zh, detail = f"这一行的引号没有配对，后面的内容都被当成了文字（{detail}）", f"this quote is never closed ({detail})"
@@ -223,73 +228,6 @@ def load_text(text: str, file: str = "<input>") -> Document:
     finally:
         loader.dispose()
     return doc
-
-
-_YAML_ZH = [
-    ("could not find expected ':'", "缺少冒号“:”"),
-    ("mapping values are not allowed", "这里不能出现“键: 值”，可能是缩进不对或值中的冒号需要加引号"),
-    ("found character '\\t' that cannot start any token", "不能用 Tab 缩进，请改用空格"),
-    ("found a tab character", "不能用 Tab 缩进，请改用空格"),
-    ("found character that cannot start any token", "这里的字符（如 %、@、`）不能放在值的开头，请给整个值加引号"),
-    ("',' or '}'", "花括号 { } 没有闭合，或其中的文字含有 { } : , 等符号，需要加引号"),
-    ("',' or ']'", "方括号 [ ] 没有闭合，或其中的文字含有 [ ] : , 等符号，需要加引号"),
-    ("did not find expected alphabetic or numeric character", "别名或锚点（* 或 &）后面应是英文字母或数字；若不是别名，请给值加引号"),
-    ("second occurrence", "锚点（&）名称重复"),
-    ("found unknown escape character", "双引号中的反斜杠“\\”后面是无法识别的转义，请改用单引号"),
-    ("did not find expected node content", "这里缺少值"),
-    ("did not find expected <document start>", "文档结束标记“...”之后还有内容"),
-    ("found incompatible YAML document", "不支持的 YAML 版本声明"),
-    ("found undefined tag handle", "使用了不支持的标签（!…），请删除它"),
-    ("could not determine a constructor for the tag", "使用了不支持的标签（!…），请删除它；评分办法和事实文件不能含有程序对象"),
-    ("block sequence entries are not allowed", "这里不能开始“- ”列表项：列表项要另起一行，并比上一级多缩进"),
-    ("found unexpected end of stream", "文件意外结束，可能缺少右引号或右括号"),
-    ("expected <block end>, but found", "缩进不一致"),
-    ("did not find expected key", "缩进不一致或缺少“-”"),
-    ("found undefined alias", "使用了未定义的别名（*）"),
-    ("found unhashable key", "键不能是列表或映射"),
-]
-
-
-_QUOTE_START = re.compile(r"""^\s*(?:-\s+)?(?:[^\s"'#{}\[\]][^#]*?:\s+)?(["'])""")
-
-
-def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
-    """(line, col) of a value that opens a quote and never closes it on its line, before line upto."""
-    for i, line in enumerate(lines[:max(upto - 1, 0)], 1):
-        m = _QUOTE_START.match(line)
-        if not m:
-            continue
-        rest = line[m.end():]
-        closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else "'" in rest.replace("''", "")
-        if not closed:
-            return i, m.end()
-    return None
-
-
-_FULL_WIDTH_COLON = re.compile(r"""^\s*(?:-\s+)?[^\s:#'"{}\[\],][^:#'"]*?(：)""")
-_ODD_INDENT = re.compile(r"^[ \t]*([\u00a0\u3000])")
-
-
-def _chinese_typing(lines: list[str], upto: int) -> tuple[int, int, str, str] | None:
-    """A full-width colon after a key, or a full-width / no-break space in the indentation, on
-    the error line or the two lines above it (the parser trips over the line after)."""
-    for i in range(min(upto, len(lines)), max(upto - 3, 0), -1):
-        m = _ODD_INDENT.match(lines[i - 1])
-        if m:
-            return (i, m.start(1) + 1, "这一行用全角空格或不换行空格缩进，YAML 只认半角空格",
-                    "this line is indented with a full-width or no-break space")
-        m = _FULL_WIDTH_COLON.match(lines[i - 1])
-        if m:
-            return (i, m.start(1) + 1, "这一行用了中文冒号“：”，“字段: 值”要用英文冒号加空格",
-                    "this line uses a full-width colon '：'; write 'key: value'")
-    return None
-
-
-def _zh_yaml(detail: str) -> str:
-    for en, zh in _YAML_ZH:
-        if en in detail:
-            return f"{zh}（{detail}）"
-    return detail
 
 
 def _check_depth(text: str, doc: Document) -> None:
@@ -379,3 +317,75 @@ def _ambiguous_number(doc: Document, node: yaml.ScalarNode, path: list) -> Probl
         "E108", node.start_mark.line + 1, node.start_mark.column + 1, json_path(path),
         f"{node.value} 是含义不明的数字写法：旧版 YAML（1.1）读作{zh_old}，新版（1.2）读法不同。",
         f"{node.value} is an ambiguous number form: YAML 1.1 reads it as {en_old}, YAML 1.2 differently")
+
+
+# ---- the one pass a plainly valid file takes ------------------------------------------------
+
+_UNSURE = object()
+_TAG = "tag:yaml.org,2002:"
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,999})")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+_BOOLS = {"true": True, "false": False}
+
+
+class _Unsure(Exception):
+    pass
+
+
+def _plain_data(root: yaml.Node, yaml11_bools: set) -> object:
+    """The data of a file in one pass over its nodes, with its yes/no words noted, when nothing
+    in it needs a located problem and every node is plain: str, int, float, bool and null
+    scalars written the one way both YAML versions read alike, maps with distinct plain keys,
+    lists, no alias, no merge key, not too deep or large. Otherwise _UNSURE, and load_text runs
+    the full check and PyYAML's constructor from the same nodes, exactly as before this pass
+    existed. Every value is what that constructor gives (_Loader's constructors)."""
+    count = 0
+    seen: set[int] = set()
+
+    def build(node: yaml.Node, path: tuple, depth: int) -> object:
+        nonlocal count
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES or id(node) in seen:   # an alias: the full check counts it
+            raise _Unsure
+        seen.add(id(node))
+        tag = node.tag
+        if type(node) is yaml.ScalarNode:
+            value = node.value
+            if not node.style and _AMBIGUOUS_NUMBER.match(value):
+                raise _Unsure
+            if tag == _TAG + "str":
+                return value
+            if tag == _TAG + "int" and _PLAIN_INT.fullmatch(value):
+                return int(value)
+            if tag == _TAG + "float" and _PLAIN_FLOAT.fullmatch(value):
+                return Decimal(value)
+            if tag == _TAG + "bool" and value.lower() in _BOOLS:
+                return _BOOLS[value.lower()]
+            if tag == _TAG + "null":
+                return None
+        elif type(node) is yaml.MappingNode and tag == _TAG + "map":
+            out: dict = {}
+            keys: set[str] = set()
+            for k, v in node.value:
+                if type(k) is not yaml.ScalarNode or k.value in keys or k.value == "<<":
+                    raise _Unsure          # a key that is no scalar, twice the same key (E104), a merge
+                keys.add(k.value)
+                where = path + (k.value,)
+                if type(v) is yaml.ScalarNode and not v.style and YAML11_BOOL.match(v.value):
+                    yaml11_bools.add(json_path(where))
+                key = build(k, where, depth + 1)
+                out[key] = build(v, where, depth + 1)
+            return out
+        elif type(node) is yaml.SequenceNode and tag == _TAG + "seq":
+            items = []
+            for i, v in enumerate(node.value):
+                if type(v) is yaml.ScalarNode and not v.style and YAML11_BOOL.match(v.value):
+                    yaml11_bools.add(json_path(path + (i,)))
+                items.append(build(v, path + (i,), depth + 1))
+            return items
+        raise _Unsure
+
+    try:
+        return build(root, (), 0)
+    except _Unsure:
+        return _UNSURE
