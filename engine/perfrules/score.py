@@ -255,7 +255,7 @@ def score_leaf(leaf: Leaf, fired: Sequence[Firing], policy: Policy, dept: Depart
         base = {"扣分": expr.round2(due) if capped else lost, "得分": got, "分值": points, "指标": leaf.name}
         # views, not copies, of the department's values (read only from here on): reasons are
         # filled only when a report asks, and copying every value for every fill cost ~20 µs each
-        result.fills = [(zh, en, _Fields({"_edges": {**edges, **extra.get("_edges", {})}}, extra, base, values))
+        result.fills = [(zh, en, _Fields({"_edges": {**edges, **extra.get("_edges", {})}}, extra, base, values))  # type: ignore[dict-item]
                         for zh, en, extra in raw.fills]
         result.capped, result.due = capped, due
     return result
