@@ -88,3 +88,16 @@ def test_a_valid_fact_file_takes_the_one_pass(monkeypatch):
     monkeypatch.setattr(load, "_check_size_and_duplicates", lambda doc: calls.append(doc))
     doc = load.load_file(EXAMPLES / "panyu-jiguan-gongwei-2023.yaml")
     assert calls == [] and isinstance(doc.data, dict) and isinstance(doc.data["claimed"]["score"], Decimal)
+
+
+@given(st.one_of(_scalar, st.text(max_size=8)))
+def test_a_remembered_tag_is_the_resolvers_tag(value):
+    import yaml
+    loader = load._Loader("")
+    try:
+        for _ in range(2):      # the second answer comes from the memo
+            assert loader.resolve(yaml.ScalarNode, value, (True, False)) == \
+                yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, (True, False))
+        assert loader.resolve(yaml.MappingNode, None, (False, False)) == "tag:yaml.org,2002:map"
+    finally:
+        loader.dispose()

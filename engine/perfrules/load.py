@@ -37,6 +37,26 @@ class _Loader(_Base):
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_PLAIN_TAGS: dict[str, str] = {}      # plain scalar text -> its tag (at most _MEMO entries)
+_MEMO = 20_000
+
+
+def _resolve(self, kind, value, implicit):
+    """BaseResolver.resolve's answer, with a plain scalar's tag remembered by its text: _Loader
+    has no path resolvers, so a plain scalar's tag depends on its text alone, and the keys and
+    words of fact files recur (the composer asks this for every node of every file)."""
+    if kind is yaml.ScalarNode and implicit[0]:
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
+            if len(_PLAIN_TAGS) < _MEMO:
+                _PLAIN_TAGS[value] = tag
+        return tag
+    return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
+
+
+assert not _Loader.yaml_path_resolvers    # what makes _resolve's memo sound
+_Loader.resolve = _resolve  # type: ignore[method-assign]
 
 
 def _construct_float(loader, node):
