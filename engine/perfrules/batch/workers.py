@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,7 +134,7 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
     return Outcome(
         source=source, department=result.department.name, ok=True, policy=p.id,
         score=money(result.score), grade=result.grade(lang),
-        grades=tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in p.grades),
+        grades=_grades(p, lang),
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
@@ -141,8 +142,20 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
         overrides=_overrides(result, lang),
         line=jsonl_line(source, to_dict(result, lang)) if _SETTINGS.json else "", warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
-        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()),
+        leaves=_leaves(p, lang),
         **(_claim(result, doc, lang) if _SETTINGS.claims else {}))
+
+
+@lru_cache(maxsize=64)
+def _grades(policy: Policy, lang: str) -> tuple[str, ...]:
+    """The policy's grade names, best first (the same for every row of a policy)."""
+    return tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in policy.grades)
+
+
+@lru_cache(maxsize=64)
+def _leaves(policy: Policy, lang: str) -> tuple[tuple[str, str], ...]:
+    """(id, name) of every leaf indicator of the policy, in order."""
+    return tuple((leaf.id, name(leaf, lang)) for leaf in policy.leaves())
 
 
 def _claim(result: Result, doc: Document, lang: str) -> dict:
