@@ -110,7 +110,7 @@ class DurableMatcher:
         head, pending = fact, items
         while pending:
             sid = self._sid()
-            taken = {durable_hash("sid-" + sid), _DEPT}   # durable's session state and the department
+            taken = {fact_hash("sid-" + sid), _DEPT}   # durable's session state and the department (_sid hashed it)
             chunk, later = [head], []
             for it in pending:
                 h = fact_hash(str(it["id"]))
@@ -146,7 +146,7 @@ class DurableMatcher:
         """A fresh session id whose state object's id does not hash like the department fact's."""
         while True:
             sid = str(next(self._sids))
-            if durable_hash("sid-" + sid) != _DEPT:
+            if fact_hash("sid-" + sid) != _DEPT:
                 return sid
 
     def _delete(self, handle: int, sid: str) -> None:
