@@ -56,7 +56,7 @@ def _resolve(self, kind, value, implicit):
 
 
 assert not _Loader.yaml_path_resolvers    # what makes _resolve's memo sound
-_Loader.resolve = _resolve  # type: ignore[method-assign]
+_Loader.resolve = _resolve
 
 
 def _construct_float(loader, node):
