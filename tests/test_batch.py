@@ -152,13 +152,13 @@ def test_one_department_crashing_does_not_stop_the_batch(tmp_path, monkeypatch):
 
 
 def test_workers_return_data_not_rendered_output():
-    """An Outcome is plain, frozen, picklable data (it crosses processes); the JSON Lines
-    writer renders the row from report.json.to_dict."""
+    """An Outcome is plain, frozen, picklable data (it crosses processes); its JSON Lines row is
+    writers.jsonl_line of report.json.to_dict, serialised in the worker (the parent only writes it)."""
     import dataclasses
     import pickle
     workers.init_worker(None, "zh", True)
     (o,) = workers.run_chunk([Task("file", str(PANYU_FACTS))])
-    assert o.ok and o.row == to_dict(evaluate_file(PANYU_FACTS))
+    assert o.ok and o.line == writers.jsonl_line(str(PANYU_FACTS), to_dict(evaluate_file(PANYU_FACTS)))
     assert pickle.loads(pickle.dumps(o)) == o
     with pytest.raises(dataclasses.FrozenInstanceError):
         o.score = "0"

@@ -27,6 +27,14 @@ LABELS = [
     "(e) wall time, perfrules evaluate example",
     "(e) wall time, python -c imports",
     "(e) wall time, perfrules / imports",
+    "(a) library path, departments/s",
+    "(a) batch --jobs 1, departments/s",
+    "(f) perfrules batch over a YAML folder",
+    "(f) zen-engine user over the same folder",
+    "(f) libyaml parse alone, the same folder",
+    "(f) folder scores equal to the library path's",
+    "(f) perfrules batch / zen-engine user",
+    "(f) perfrules batch time / libyaml parse",
 ]
 
 

@@ -121,6 +121,18 @@ def test_sessions_are_deleted_so_more_than_1024_departments_run(panyu):
     assert scores == {"96.88"}
 
 
+def test_nothing_is_remembered_per_session(panyu):
+    """Peak memory stays flat over a batch: the fact-id hash cache holds item ids, which recur
+    from department to department, never session ids, which do not."""
+    from perfrules.matcher.durable import fact_hash
+    compiled, dept = panyu
+    evaluate_department(compiled.policy, dept)
+    before = fact_hash.cache_info().currsize
+    for _ in range(300):
+        evaluate_department(compiled.policy, dept)
+    assert fact_hash.cache_info().currsize == before
+
+
 def test_no_threads_are_started(panyu):
     """A durable Host starts two timer threads that never stop; perfrules uses no Host."""
     compiled, dept = panyu

@@ -366,3 +366,18 @@ def test_docs_service_md_lists_exactly_the_api_routes(client):
     served = {(m.upper(), p.replace("{policy_id}", "{id}").replace("{sid}", "{id}"))
               for p, ops in spec.items() if p.startswith("/api/") for m in ops}
     assert documented == served
+
+
+def test_the_private_copy_of_an_upload_is_never_shown(client):
+    """Warnings on the report are located too: under the upload's own name, in evaluate and batch."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("全年预算数: 690.47万元", "全年预算数: 6904700元")
+    r = client.post("/api/evaluate", files={"file": ("元.yaml", text.encode())})
+    assert r.status_code == 200 and r.json()["warnings"], r.text
+    assert r.json()["warnings"][0]["file"] == "元.yaml" and "perfrules-upload" not in r.text
+    doc = fact_body(全年预算数="6904700元")
+    r = client.post("/api/batch", files={"file": ('区县.jsonl', (json.dumps(doc, ensure_ascii=False) + "\n").encode())})
+    assert r.status_code == 200 and "perfrules-upload" not in r.text, r.text
+    (row,) = r.json()["rows"]
+    assert row["warnings"][0]["file"] == '区县.jsonl:1' and row["source"] == '区县.jsonl:1'
+    stored = client.get(f"/api/submissions/{client.get('/api/submissions').json()['submissions'][0]['id']}").text
+    assert "perfrules-upload" not in stored

@@ -21,7 +21,7 @@ from .methods.weighted import weight_problems
 from .model import Department, FactDecl, Leaf, Path, Policy
 from .problems import InputError, Problem, did_you_mean
 from .schema import schema_problems
-from .values import coerce
+from .values import coerce, coercer
 
 
 def read_department(doc: Document, policy: Policy) -> Department:
@@ -138,7 +138,8 @@ class _Reader:
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
                 value, problem = coerce(decl, raw)
-                problem = problem or _beyond_limits(decl, value)
+                if problem is None and decl.type in _LIMITED:
+                    problem = _beyond_limits(decl, value)
                 if problem:
                     self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
                     continue
@@ -188,6 +189,8 @@ class _Reader:
             self.err(too_many[2], path + (limits.MAX_RECORDS,), f"列表“{decl.key}”{too_many[0]}",
                      f"list '{decl.key}': {too_many[1]}")
             return out
+        fields = [(k, f, coercer(f), f.type in _LIMITED) for k, f in decl.inputs]   # looked up once per list
+        bools = self.doc.yaml11_bools
         for i, rec in enumerate(records):
             p = path + (i,)
             if not isinstance(rec, dict):
@@ -198,15 +201,16 @@ class _Reader:
                 if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
                              **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)
-            for k, f in decl.inputs:
+            for k, f, read, limited in fields:
                 if k in rec:
-                    if self.doc.yaml11_bools and f.type not in ("boolean", "text", "texts") \
-                            and json_path(p + (k,)) in self.doc.yaml11_bools:   # a name "N" is just text
+                    if bools and f.type not in ("boolean", "text", "texts") \
+                            and json_path(p + (k,)) in bools:   # a name "N" is just text
                         self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
-                    value, problem = coerce(f, rec[k])
-                    problem = problem or _beyond_limits(f, value)
+                    value, problem = read(f, rec[k])
+                    if problem is None and limited:
+                        problem = _beyond_limits(f, value)
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",
                                  f"'{k}' in record {i + 1} of '{decl.key}': {problem[1]}")
@@ -254,6 +258,9 @@ class _Reader:
                 compute(f)
         except _Failed:
             pass
+
+
+_LIMITED = frozenset(("text", "texts"))    # the fact types _beyond_limits looks at
 
 
 def _beyond_limits(decl: FactDecl, value: object):

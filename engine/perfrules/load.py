@@ -17,9 +17,11 @@ import yaml
 
 from .encoding import MAX_FILE_BYTES, decode, read_text  # re-exported: how a file becomes text
 from .problems import InputError, Problem
-
-MAX_NODES = 200_000                   # nodes after expanding aliases
-MAX_DEPTH = 64                        # nesting depth of collections
+from .yaml_errors import chinese_typing, unclosed_quote, zh_yaml
+from .yaml_nodes import MAX_DEPTH, MAX_NODES, YAML11_BOOL, json_path  # noqa: F401  (re-exported: the loader's limits)
+from .yaml_nodes import UNSURE as _UNSURE, check_size_and_duplicates as _check_size_and_duplicates, \
+    plain_data as _plain_data
+from .yaml_nodes import _AMBIGUOUS_NUMBER  # noqa: F401  (re-exported: tests write ambiguous numbers quoted)
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
@@ -36,6 +38,26 @@ class _Loader(_Base):
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_PLAIN_TAGS: dict[str, str] = {}      # plain scalar text -> its tag (at most _MEMO entries)
+_MEMO = 20_000
+
+
+def _resolve(self, kind, value, implicit):
+    """BaseResolver.resolve's answer, with a plain scalar's tag remembered by its text: _Loader
+    has no path resolvers, so a plain scalar's tag depends on its text alone, and the keys and
+    words of fact files recur (the composer asks this for every node of every file)."""
+    if kind is yaml.ScalarNode and implicit[0]:
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
+            if len(_PLAIN_TAGS) < _MEMO:
+                _PLAIN_TAGS[value] = tag
+        return tag
+    return yaml.resolver.BaseResolver.resolve(self, kind, value, implicit)
+
+
+assert not _Loader.yaml_path_resolvers    # what makes _resolve's memo sound
+_Loader.resolve = _resolve
 
 
 def _construct_float(loader, node):
@@ -62,15 +84,6 @@ def _construct_int(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
-
-YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
-# Plain numbers YAML 1.1 and 1.2 read differently (or one of them as text): 0100 (octal 64 /
-# 100), 0o17, 0x1F, 0b11, base 60 (1:35 = 95), 1_000, 1e5 and 1.5e3 (text / a number).
-# Refused wherever they appear (E108), keys included.
-_AMBIGUOUS_NUMBER = re.compile(r"""^[-+]?(?:0[0-9_]+|0[bBoOxX][0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-                                   |(?=[0-9_.]*_)(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
-                                   |[0-9]+[eE][-+]?[0-9]+|(?:[0-9]+\.[0-9]*|\.[0-9]+)[eE][0-9]+)$""", re.X)
-
 
 @dataclass
 class Document:
@@ -144,13 +157,6 @@ class Document:
         return Problem(code, message, message_en, self.file, line, col, path, hint, hint_en, source)
 
 
-def json_path(path) -> str:
-    out = "$"
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else f".{step}"
-    return out
-
-
 def load_file(path: str | Path) -> Document:
     return load_text(read_text(path), str(path))
 
@@ -187,19 +193,23 @@ def load_text(text: str, file: str = "<input>") -> Document:
         if root is None:
             raise InputError([doc.problem_at("E106", 1, 1, "$", "文件是空的。", "The file is empty.")])
         doc.root = root
-        _check_size_and_duplicates(doc)
-        doc.data = loader.construct_document(root)
+        data = _plain_data(root, doc.yaml11_bools)
+        if data is _UNSURE:     # the full check and PyYAML's constructor, which locate every problem
+            doc.yaml11_bools.clear()
+            _check_size_and_duplicates(doc)
+            data = loader.construct_document(root)
+        doc.data = data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         detail = (exc.problem or exc.context or "").strip()
-        zh = _zh_yaml(detail)
+        zh = zh_yaml(detail)
         if "maximum nesting depth" in detail:
             raise InputError([doc.problem_at("E105", line, col, "$", f"嵌套超过上限（{detail}）。", f"Nesting too deep ({detail}).")])
         if 0 < line <= len(doc.lines) and doc.lines[line - 1][col - 1:col] == "\t":
             zh = f"不能用 Tab 缩进或分隔，请改用空格（{detail}）"
-        quote = _unclosed_quote(doc.lines, line)
-        typed = _chinese_typing(doc.lines, line)
+        quote = unclosed_quote(doc.lines, line)
+        typed = chinese_typing(doc.lines, line)
         if quote:   # the parser noticed only lines later: point at the quote that never closes
             line, col = quote
             zh, detail = f"这一行的引号没有配对，后面的内容都被当成了文字（{detail}）", f"this quote is never closed ({detail})"
@@ -225,73 +235,6 @@ def load_text(text: str, file: str = "<input>") -> Document:
     return doc
 
 
-_YAML_ZH = [
-    ("could not find expected ':'", "缺少冒号“:”"),
-    ("mapping values are not allowed", "这里不能出现“键: 值”，可能是缩进不对或值中的冒号需要加引号"),
-    ("found character '\\t' that cannot start any token", "不能用 Tab 缩进，请改用空格"),
-    ("found a tab character", "不能用 Tab 缩进，请改用空格"),
-    ("found character that cannot start any token", "这里的字符（如 %、@、`）不能放在值的开头，请给整个值加引号"),
-    ("',' or '}'", "花括号 { } 没有闭合，或其中的文字含有 { } : , 等符号，需要加引号"),
-    ("',' or ']'", "方括号 [ ] 没有闭合，或其中的文字含有 [ ] : , 等符号，需要加引号"),
-    ("did not find expected alphabetic or numeric character", "别名或锚点（* 或 &）后面应是英文字母或数字；若不是别名，请给值加引号"),
-    ("second occurrence", "锚点（&）名称重复"),
-    ("found unknown escape character", "双引号中的反斜杠“\\”后面是无法识别的转义，请改用单引号"),
-    ("did not find expected node content", "这里缺少值"),
-    ("did not find expected <document start>", "文档结束标记“...”之后还有内容"),
-    ("found incompatible YAML document", "不支持的 YAML 版本声明"),
-    ("found undefined tag handle", "使用了不支持的标签（!…），请删除它"),
-    ("could not determine a constructor for the tag", "使用了不支持的标签（!…），请删除它；评分办法和事实文件不能含有程序对象"),
-    ("block sequence entries are not allowed", "这里不能开始“- ”列表项：列表项要另起一行，并比上一级多缩进"),
-    ("found unexpected end of stream", "文件意外结束，可能缺少右引号或右括号"),
-    ("expected <block end>, but found", "缩进不一致"),
-    ("did not find expected key", "缩进不一致或缺少“-”"),
-    ("found undefined alias", "使用了未定义的别名（*）"),
-    ("found unhashable key", "键不能是列表或映射"),
-]
-
-
-_QUOTE_START = re.compile(r"""^\s*(?:-\s+)?(?:[^\s"'#{}\[\]][^#]*?:\s+)?(["'])""")
-
-
-def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
-    """(line, col) of a value that opens a quote and never closes it on its line, before line upto."""
-    for i, line in enumerate(lines[:max(upto - 1, 0)], 1):
-        m = _QUOTE_START.match(line)
-        if not m:
-            continue
-        rest = line[m.end():]
-        closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else "'" in rest.replace("''", "")
-        if not closed:
-            return i, m.end()
-    return None
-
-
-_FULL_WIDTH_COLON = re.compile(r"""^\s*(?:-\s+)?[^\s:#'"{}\[\],][^:#'"]*?(：)""")
-_ODD_INDENT = re.compile(r"^[ \t]*([\u00a0\u3000])")
-
-
-def _chinese_typing(lines: list[str], upto: int) -> tuple[int, int, str, str] | None:
-    """A full-width colon after a key, or a full-width / no-break space in the indentation, on
-    the error line or the two lines above it (the parser trips over the line after)."""
-    for i in range(min(upto, len(lines)), max(upto - 3, 0), -1):
-        m = _ODD_INDENT.match(lines[i - 1])
-        if m:
-            return (i, m.start(1) + 1, "这一行用全角空格或不换行空格缩进，YAML 只认半角空格",
-                    "this line is indented with a full-width or no-break space")
-        m = _FULL_WIDTH_COLON.match(lines[i - 1])
-        if m:
-            return (i, m.start(1) + 1, "这一行用了中文冒号“：”，“字段: 值”要用英文冒号加空格",
-                    "this line uses a full-width colon '：'; write 'key: value'")
-    return None
-
-
-def _zh_yaml(detail: str) -> str:
-    for en, zh in _YAML_ZH:
-        if en in detail:
-            return f"{zh}（{detail}）"
-    return detail
-
-
 def _check_depth(text: str, doc: Document) -> None:
     """Refuse absurd nesting before the parser recurses into it."""
     if text.count("[") + text.count("{") < MAX_DEPTH:
@@ -311,71 +254,3 @@ def _check_depth(text: str, doc: Document) -> None:
                 depth -= 1
     except yaml.YAMLError:
         return  # the real parse reports it with its location
-
-
-def _check_size_and_duplicates(doc: Document) -> None:
-    """Count nodes with aliases expanded (alias bombs) and find duplicate keys."""
-    problems: list[Problem] = []
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def visit(node, path) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise InputError([doc.problem_at("E105", node.start_mark.line + 1, node.start_mark.column + 1,
-                                             "$", "别名（*）引用了自身，形成无限结构。", "An alias refers to itself.")])
-        if len(path) > MAX_DEPTH:   # block-style nesting (flow style is caught by _check_depth)
-            raise InputError([doc.problem_at("E105", node.start_mark.line + 1, node.start_mark.column + 1, "$",
-                                             f"嵌套超过 {MAX_DEPTH} 层。", f"Nesting deeper than {MAX_DEPTH} levels.")])
-        active.add(key)
-        total = 1
-        if isinstance(node, yaml.ScalarNode) and not node.style and _AMBIGUOUS_NUMBER.match(node.value):  # libyaml: ''
-            problems.append(_ambiguous_number(doc, node, path))
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, yaml.Node] = {}
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    if k.value in seen and k.value != "<<":
-                        first = seen[k.value].start_mark.line + 1
-                        problems.append(doc.problem_at(
-                            "E104", k.start_mark.line + 1, k.start_mark.column + 1,
-                            json_path(path + [k.value]),
-                            f"字段“{k.value}”重复出现（第一次在第 {first} 行）；YAML 只会保留最后一个值。",
-                            f"key '{k.value}' appears twice (first on line {first}).",
-                        ))
-                    seen.setdefault(k.value, k)
-                    if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
-                        doc.yaml11_bools.add(json_path(path + [k.value]))
-                total += visit(k, path + [k.value]) + visit(v, path + [k.value])
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
-                    doc.yaml11_bools.add(json_path(path + [i]))
-                total += visit(v, path + [i])
-        active.discard(key)
-        sizes[key] = total
-        if total > MAX_NODES:
-            raise InputError([doc.problem_at(
-                "E105", node.start_mark.line + 1, node.start_mark.column + 1, "$",
-                f"文件过大：展开别名（*）后超过 {MAX_NODES:,} 个值（内容太多，或是“别名炸弹”）。",
-                f"Too large: over {MAX_NODES:,} values once aliases are expanded (too much content, or an alias bomb).")])
-        return total
-
-    visit(doc.root, [])
-    if problems:
-        raise InputError(problems)
-
-
-
-def _ambiguous_number(doc: Document, node: yaml.ScalarNode, path: list) -> Problem:
-    try:
-        old = yaml.safe_load(node.value)       # how YAML 1.1 (PyYAML) reads it
-    except yaml.YAMLError:
-        old = node.value
-    zh_old, en_old = (f"数 {old}", f"the number {old}") if isinstance(old, (int, float)) else ("文字", "text")
-    return doc.problem_at(
-        "E108", node.start_mark.line + 1, node.start_mark.column + 1, json_path(path),
-        f"{node.value} 是含义不明的数字写法：旧版 YAML（1.1）读作{zh_old}，新版（1.2）读法不同。",
-        f"{node.value} is an ambiguous number form: YAML 1.1 reads it as {en_old}, YAML 1.2 differently")

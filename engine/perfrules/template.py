@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from .expr import fmt, shift
@@ -53,10 +54,18 @@ def _side(a: Decimal, b: Decimal) -> int:
     return (a > b) - (a < b)
 
 
+_PLACES = tuple(Decimal(1).scaleb(-n) for n in range(13))
+_PREC = 28          # decimal's default precision, which we never change (expr.compute)
+
+
 def rounded(value: Decimal, places: int, edges: Sequence[Decimal] = ()) -> Decimal:
     """value half-up to `places`, or to as many more as it takes to stay on its own side of
     (or on) every edge: 0.8999999 is 0.9 with no edge, 0.8999999 beside an edge at 0.9."""
-    exact = max(-int(value.as_tuple().exponent), 0)
+    sign, digits, exponent = value.as_tuple()
+    exact = max(-int(exponent), 0)
+    if exact <= places and len(digits) + places - exact <= _PREC:   # exact already: no rounding, no wider context
+        return value.quantize(_PLACES[places], rounding=ROUND_HALF_UP) if places < len(_PLACES) else \
+            value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     with localcontext() as ctx:
         ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + exact + 2)
         while True:
@@ -96,20 +105,41 @@ def fill(text: str, values: Mapping[str, object], lang: str = "zh") -> str:
     given, maps a field to the edges its value must not be shown across."""
     edges = values.get("_edges") or {}
     assert isinstance(edges, Mapping)
+    out: list[str] = []
+    for piece in _pieces(text):
+        if type(piece) is str:
+            out.append(piece)
+        elif type(piece[0]) is str:            # a field outside any [[…]]
+            out.append(show(values.get(piece[0], ""), piece[1], lang, edges.get(piece[0], ())))
+        elif not any(values.get(n) in (None, "", [], ()) for n in piece[0]):   # [[…]]: all its fields given
+            out += [p if type(p) is str else show(values.get(p[0], ""), p[1], lang, edges.get(p[0], ()))
+                    for p in piece[1]]
+    return "".join(out)
 
-    def one(name: str, spec: str | None) -> str:
-        name = name.strip()
-        return show(values.get(name, ""), (spec or "").strip(), lang, edges.get(name, ()))
 
-    def field(m: re.Match) -> str:
-        return one(m.group(1), m.group(2))
+@lru_cache(maxsize=1024)
+def _pieces(text: str) -> tuple:
+    """A template cut once into literal text, fields (name, format) and optional stretches
+    (their field names, their pieces), as _PART and TEMPLATE_FIELD match it: fill walks this
+    instead of running the regexes, with a callback per field, for every reason of every
+    department."""
+    return tuple(_cut(text, _PART, True))
 
-    def part(m: re.Match) -> str:
-        if m.group(1) is None:                  # a field outside any [[…]]
-            return one(m.group(2), m.group(3))
-        inner = m.group(1)
-        names = [f.group(1).strip() for f in TEMPLATE_FIELD.finditer(inner)]
-        if any(values.get(n) in (None, "", [], ()) for n in names):
-            return ""
-        return TEMPLATE_FIELD.sub(field, inner)   # the stretch is template text: one pass over it too
-    return _PART.sub(part, text)
+
+def _cut(text: str, rx: re.Pattern, outer: bool) -> list:
+    out: list = []
+    at = 0
+    for m in rx.finditer(text):
+        if m.start() > at:
+            out.append(text[at:m.start()])
+        if outer and m.group(1) is not None:
+            inner = m.group(1)
+            out.append((tuple(f.group(1).strip() for f in TEMPLATE_FIELD.finditer(inner)),
+                        tuple(_cut(inner, TEMPLATE_FIELD, False))))
+        else:
+            name, spec = (m.group(2), m.group(3)) if outer else (m.group(1), m.group(2))
+            out.append((name.strip(), (spec or "").strip()))
+        at = m.end()
+    if at < len(text):
+        out.append(text[at:])
+    return out

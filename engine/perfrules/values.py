@@ -48,6 +48,11 @@ def coerce(decl: FactDecl, raw: object) -> Coerced:
     return _COERCE.get(decl.type, _unknown_type)(decl, raw)
 
 
+def coercer(decl: FactDecl) -> Callable[[FactDecl, object], Coerced]:
+    """The coercer of a fact type, for a caller that reads many values of one field."""
+    return _COERCE.get(decl.type, _unknown_type)
+
+
 def _coerce_number(decl: FactDecl, raw):
     t = decl.type
     if type(raw) is int and t != "percent":          # the common case, without the checks below
@@ -59,7 +64,9 @@ def _coerce_number(decl: FactDecl, raw):
         return None, problem
     if not value.is_finite() or abs(value) >= expr.MAX_ABS:
         return None, ("数值过大（不应达到 10^12）。", "number too large", "E407")
-    if len("".join(map(str, value.as_tuple().digits)).strip("0")) > expr.MAX_DIGITS:    # not normalize(): it rounds to 28
+    # an ASCII text of at most MAX_DIGITS characters cannot hold more digits (skips the count)
+    if not (type(raw) is str and len(raw) <= expr.MAX_DIGITS and raw.isascii()) \
+            and len("".join(map(str, value.as_tuple().digits)).strip("0")) > expr.MAX_DIGITS:    # not normalize(): it rounds to 28
         return None, (f"数字的有效位数超过 {expr.MAX_DIGITS} 位。", f"more than {expr.MAX_DIGITS} significant digits", "E407")
     if t == "count" and value != value.to_integral_value():
         return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")

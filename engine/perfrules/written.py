@@ -63,28 +63,36 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
     """E404 for each value written in another form than the first of the values read with it
     (`values`, `items`: as read, every value of the file readable)."""
     scopes = _scopes(policy)
-    out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), "")
+    out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), None)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
         if scope.groups and isinstance(records, list):
             decl = policy.facts[key]
             for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
-                out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), f"“{key}”第 {i + 1} 项的")
+                out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
     return out
 
 
 def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: Mapping[str, object],
-           values: Mapping[str, object], base: tuple, where: str) -> list[Problem]:
+           values: Mapping[str, object], base: tuple, record: tuple[str, int] | None) -> list[Problem]:
+    """record: (list fact, index) when `given` is one of its records, None for the facts."""
     out: list[Problem] = []
     done: set[str] = set()
-    order = {k: n for n, k in enumerate(given)}
+    order: dict = {}
     for group in scope.groups:
-        written = sorted((k for k in group if k in given and values.get(k) != 0), key=order.__getitem__)
+        if not any(isinstance(given.get(k), str) for k in group):
+            continue        # no value written as text: every one bare, one form
+        present = [k for k in group if k in given and values.get(k) != 0]
+        if len(present) < 2 or len({form(given[k]) for k in present}) < 2:
+            continue        # the common case: one form throughout, nothing to say
+        order = order or {k: n for n, k in enumerate(given)}
+        written = sorted(present, key=order.__getitem__)
         for key in written[1:]:
             first = written[0]
             f, f0 = form(given[key]), form(given[first])
             if f != f0 and key not in done:
                 done.add(key)
+                where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
                 out.append(doc.problem(
                     "E404", base + (key,),
                     f"{where}“{key}”写作 {given[key]}（{_FORM_ZH[f]}），与一起计算的“{first}”（{given[first]}，"

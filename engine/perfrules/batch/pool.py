@@ -14,6 +14,7 @@ INFLIGHT_PER_JOB chunks per job ahead of the oldest), so any --jobs gives the sa
 """
 from __future__ import annotations
 
+import gc
 import pickle
 from typing import Callable, Iterable, Iterator
 
@@ -44,6 +45,10 @@ def drive(tasks: Iterable[Task], jobs: int, init_args: tuple,
     """Evaluate every task in `jobs` worker processes; hand each Outcome to `handle`, in input
     order. Without os.fork (Windows) they are evaluated in this process, one at a time."""
     workers.init_worker(*init_args)
+    # what is loaded now (the engine, the --policy) lives as long as the batch: out of the
+    # collector's sight, each collection walks only the departments' short-lived objects
+    # (measured: about 15% of a worker's time per department), and forked workers share it
+    gc.freeze()
     if not guard.available():
         for chunk in chunks(tasks):
             for o in workers.run_chunk(chunk):

@@ -4,14 +4,17 @@ worker processes batch.pool forks).
 Processes, not threads: durable_rules is neither thread-safe nor releases the GIL
 (measured on durable_rules 2.0.28). init_worker runs once in the parent, before any worker
 is forked, so every worker starts with the settings and the --policy already loaded; each
-prepares a policy for durable once and keeps it. A worker returns plain data (Outcome), never
-rendered output: the parent's writers decide the format. This module is the batch's only
+prepares a policy for durable once and keeps it. A worker returns plain data (Outcome); the
+one thing it renders is a JSON Lines row, with the writers' own writers.jsonl_line, so that the
+parent (one process for all workers) only writes the text (measured: serialising rows there
+made the parent the bottleneck of --jobs 2). This module is the batch's only
 contact with the engine: through service, like every front end, and audit for the claims.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +22,7 @@ from .. import readers
 from ..load import Document
 from ..problems import InputError
 from .plan import Outcome
+from .writers import jsonl_line
 
 from .. import audit, service
 from ..facts import read_department
@@ -36,7 +40,7 @@ class _Settings:
     """What init_worker remembers, per process."""
     policy: str | None = None       # the --policy reference, if one was given
     lang: str = "zh"
-    json: bool = False              # send back each row's report.json.to_dict (JSON Lines output)
+    json: bool = False              # send back each row as its JSON Lines text (writers.jsonl_line)
     claims: bool = False            # send back the claimed score and audit's findings (the workbook)
     facts: bool = False             # send back the facts as read (the web service stores them)
 
@@ -132,17 +136,29 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
     return Outcome(
         source=source, department=result.department.name, ok=True, policy=p.id,
         score=money(result.score), grade=result.grade(lang),
-        grades=tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in p.grades),
+        grades=_grades(p, lang),
         tops=tuple((t.id, name(t, lang), money(lost)) for t, lost in result.top_losses()),
         deductions=tuple((d.indicator.id, name(d.indicator, lang), money(d.deduction)) for d in deductions),
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         rules_score=money(result.rules_total) if result.overridden else "",
         overrides=_overrides(result, lang),
-        row=to_dict(result, lang) if _SETTINGS.json else None, warnings=len(result.warnings),
+        line=jsonl_line(source, to_dict(result, lang)) if _SETTINGS.json else "", warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
         facts=doc.data if _SETTINGS.facts and isinstance(doc.data, dict) else None,
-        leaves=tuple((leaf.id, name(leaf, lang)) for leaf in p.leaves()),
+        leaves=_leaves(p, lang),
         **(_claim(result, doc, lang) if _SETTINGS.claims else {}))
+
+
+@lru_cache(maxsize=64)
+def _grades(policy: Policy, lang: str) -> tuple[str, ...]:
+    """The policy's grade names, best first (the same for every row of a policy)."""
+    return tuple(((g.name_en or g.name) if lang == "en" else g.name) for g in policy.grades)
+
+
+@lru_cache(maxsize=64)
+def _leaves(policy: Policy, lang: str) -> tuple[tuple[str, str], ...]:
+    """(id, name) of every leaf indicator of the policy, in order."""
+    return tuple((leaf.id, name(leaf, lang)) for leaf in policy.leaves())
 
 
 def _claim(result: Result, doc: Document, lang: str) -> dict:

@@ -63,6 +63,7 @@ class DurableMatcher:
         self._core: Any = durable_rules_engine
         self._handles: dict[str, int] = {}
         self._sids = itertools.count(1)
+        self._sid_hash = 0          # durable's hash of the state object of the last sid made
 
     def prepare(self, policy: Policy) -> Compiled:
         compiled = compile_policy(policy)
@@ -110,7 +111,7 @@ class DurableMatcher:
         head, pending = fact, items
         while pending:
             sid = self._sid()
-            taken = {durable_hash("sid-" + sid), _DEPT}   # durable's session state and the department
+            taken = {self._sid_hash, _DEPT}   # durable's session state (hashed by _sid) and the department
             chunk, later = [head], []
             for it in pending:
                 h = fact_hash(str(it["id"]))
@@ -146,7 +147,8 @@ class DurableMatcher:
         """A fresh session id whose state object's id does not hash like the department fact's."""
         while True:
             sid = str(next(self._sids))
-            if durable_hash("sid-" + sid) != _DEPT:
+            self._sid_hash = durable_hash("sid-" + sid)     # not fact_hash: session ids never recur
+            if self._sid_hash != _DEPT:
                 return sid
 
     def _delete(self, handle: int, sid: str) -> None:

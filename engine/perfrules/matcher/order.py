@@ -39,8 +39,10 @@ def encode(value: Decimal) -> str:
         raise ValueError(f"not a finite number: {value}")
     if value == 0:
         return ZERO
-    sign, digits, _ = value.as_tuple()
-    text = "".join(map(str, digits)).rstrip("0")
-    if not sign:
-        return "2" + _exponent(value.adjusted()) + text
-    return "0" + _exponent(-value.adjusted()) + text.translate(_COMPLEMENT) + "~"
+    # "-d.ddde+x": every digit of the coefficient, and the exponent of the first (adjusted());
+    # one C call instead of as_tuple()'s tuple of ints (half the time, measured)
+    mantissa, _, exponent = format(value, "e").partition("e")
+    text = mantissa.lstrip("-").replace(".", "").rstrip("0")
+    if mantissa[0] != "-":
+        return "2" + _exponent(int(exponent)) + text
+    return "0" + _exponent(-int(exponent)) + text.translate(_COMPLEMENT) + "~"

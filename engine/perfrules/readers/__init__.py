@@ -16,42 +16,64 @@ parent walks the inputs and sends small picklable tasks; a worker reads them int
 A command that reads in one process uses `documents(path)`. Either way, a CSV row names its
 facts only once its policy is known: call finish(doc, policy) before facts.read_department.
 Every problem keeps its location (NAME.jsonl:LINE, NAME.csv:LINE, file:line:col).
+
+Only the YAML reader is imported with this package: the others are imported when an input
+of their kind is met (`perfrules evaluate` on one YAML file, the most common run, does not
+pay for the CSV and workbook readers' imports, and a worker only imports the one it reads).
 """
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Iterator, cast
+from typing import TYPE_CHECKING, Callable, Iterator, cast
 
 from ..load import Document, load_file
 from ..model import Policy
 from ..problems import InputError, Problem
-from . import csv, jsonl, xlsx, yaml
+from . import yaml
 from .task import Task
 
-READERS: dict[str, ModuleType] = {".yaml": yaml, ".yml": yaml, ".jsonl": jsonl, ".ndjson": jsonl, ".csv": csv, ".xlsx": xlsx}
-_BY_KIND = {r.KIND: r for r in (yaml, jsonl, csv, xlsx)}
+if TYPE_CHECKING:
+    from . import csv, jsonl, xlsx
+
+_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
+_BY_KIND = {"file": "yaml", "json": "jsonl", "row": "csv", "xlsx": "xlsx"}    # each reader's KIND
+
+
+def _reader(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def __getattr__(name: str) -> ModuleType:
+    """readers.csv, readers.jsonl, readers.xlsx: imported on first use."""
+    if name in ("csv", "jsonl", "xlsx"):
+        return _reader(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def reader_for(path: str | Path) -> ModuleType:
     """The reader for a fact file, by its suffix."""
-    return READERS.get(Path(path).suffix.lower(), yaml)
+    return _reader(_BY_SUFFIX.get(Path(path).suffix.lower(), "yaml"))
 
 
 def read(task: Task) -> Document:
     """One task's document; raises its located InputError."""
     if task.kind == "bad":
         raise InputError(list(cast("tuple[Problem, ...]", task.payload)))   # a bad task's payload: its problems
-    return _BY_KIND[task.kind].read(task)
+    return _reader(_BY_KIND[task.kind]).read(task)
 
 
 def finish(doc: Document, policy: Policy) -> None:
     """Complete a document once its policy is known: a CSV column may name a fact by its
-    label, which only the policy declares. Nothing to do for YAML and JSON Lines."""
-    if isinstance(doc, csv.RowDocument):
-        csv.name_facts(doc, policy)
-    elif isinstance(doc, xlsx.XlsxDocument):
-        xlsx.name_fields(doc, policy)
+    label, which only the policy declares. Nothing to do for YAML and JSON Lines (nor for
+    any document while no CSV or workbook reader has been imported: none read it)."""
+    csv_reader, xlsx_reader = sys.modules.get(f"{__name__}.csv"), sys.modules.get(f"{__name__}.xlsx")
+    if csv_reader is not None and isinstance(doc, csv_reader.RowDocument):
+        csv_reader.name_facts(doc, policy)
+    elif xlsx_reader is not None and isinstance(doc, xlsx_reader.XlsxDocument):
+        xlsx_reader.name_fields(doc, policy)
 
 
 def documents(path: str | Path, items: Path | None = None) -> list[Document]:
@@ -93,17 +115,17 @@ class Inputs:
                 self.sources.append((p, reader_for(p)))
             else:
                 problems.append(Problem("E101", f"找不到文件或文件夹：{p}", f"no such file or folder: {p}", str(p)))
-        tables = [p for p, reader in self.sources if reader is csv]
+        tables = [p for p, reader in self.sources if reader.KIND == "row"]       # CSV
         for p in tables:
-            problems += csv.check(p, policy)
-        for p in (p for p, reader in self.sources if reader is xlsx):
-            problems += xlsx.check(p, policy)
+            problems += _reader("csv").check(p, policy)
+        for p in (p for p, reader in self.sources if reader.KIND == "xlsx"):
+            problems += _reader("xlsx").check(p, policy)
         if items is not None:
             if not tables:
                 problems.append(Problem("E602", "--items 只用于 CSV 输入（JSON Lines 和 YAML 的列表事实直接写在文件里）。",
                                         "--items goes with CSV inputs only", str(items)))
             else:
-                self.items = csv.Items()
+                self.items = _reader("csv").Items()
                 try:
                     self.items.read(Path(items), policy)
                 except InputError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .. import expr, template
@@ -58,25 +59,33 @@ def leaf_inputs(result: Result, node: IndicatorResult) -> list[Input]:
     policy, dept = result.policy, result.department
     out: list[Input] = []
     seen: set[str] = set()
-
-    def add(key: str, depth: int) -> None:
-        decl = policy.facts.get(key)
-        if key in seen or decl is None:
-            return
-        seen.add(key)
-        value = node.facts_used[key] if key in node.facts_used else dept.values.get(key)
-        if decl.formula is not None:
-            out.append(Input(key, decl.type, value, "derived", formula=decl.formula.text, depth=depth))
-            for name in decl.formula.names:
-                add(name, depth + 1)
-        elif key in dept.written:
-            out.append(Input(key, decl.type, value, "given", dept.written[key], depth=depth))
-        else:
-            out.append(Input(key, decl.type, value, "default", depth=depth))
-
-    for key in node.facts_used:
-        add(key, 0)
+    for first in node.facts_used:
+        for key, depth, decl in _sources(policy, first):
+            if key in seen:     # and so, already, is every fact its formula reads
+                continue
+            seen.add(key)
+            value = node.facts_used[key] if key in node.facts_used else dept.values.get(key)
+            if decl.formula is not None:
+                out.append(Input(key, decl.type, value, "derived", formula=decl.formula.text, depth=depth))
+            elif key in dept.written:
+                out.append(Input(key, decl.type, value, "given", dept.written[key], depth=depth))
+            else:
+                out.append(Input(key, decl.type, value, "default", depth=depth))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _sources(policy: Policy, key: str) -> tuple[tuple[str, int, FactDecl], ...]:
+    """(fact, depth, declaration): the fact, then, if it is derived, the facts its formula reads
+    and theirs, depth first, as the policy declares them (worked out once per policy and fact,
+    not for every leaf of every department). A fact the policy does not declare: nothing."""
+    decl = policy.facts.get(key)
+    if decl is None:
+        return ()
+    out = [(key, 0, decl)]
+    for name in decl.formula.names if decl.formula is not None else ():
+        out += [(k, depth + 1, d) for k, depth, d in _sources(policy, name)]
+    return tuple(out)
 
 
 def record_text(policy: Policy, list_key: str, record: dict[str, object], lang: str) -> str:
@@ -112,21 +121,24 @@ def lines(result: Result, node: IndicatorResult, lang: str) -> list[str]:
     return out + [f"注：{shown(n)}" if zh else f"Note: {shown(n)}" for n in node.note_texts(lang)]
 
 
-def _differs(inp: Input) -> bool:
+def _differs(inp: Input, shown_zh: str | None = None) -> bool:
     """Whether the value as written reads otherwise than as shown (0.9883 for 98.83%, 6,823,700元
-    for 682.37万元): then both are printed. A yes/no, a list or the same text is not repeated."""
+    for 682.37万元): then both are printed. A yes/no, a list or the same text is not repeated.
+    shown_zh: the value as shown in Chinese, if the caller has it already."""
     w = inp.written
     if w is None or isinstance(w, (bool, list, dict)) or inp.type == "list":
         return False
-    return str(plain(w)) != show(inp.value, inp.type, "zh")
+    return str(plain(w)) != (show(inp.value, inp.type, "zh") if shown_zh is None else shown_zh)
 
 
 def as_json(inp: Input, lang: str = "zh") -> dict[str, object]:
     """One input in the JSON report: exact value (Decimal as text), type, how it was shown and obtained."""
     out: dict[str, object] = {"key": inp.key, "type": inp.type, "value": plain(inp.value), "source": inp.source}
+    shown_zh: str | None = None      # what _differs compares with, when this is it
     if isinstance(inp.value, Decimal):
-        out["shown"] = number(inp.value, inp.type, lang)
-    if _differs(inp):
+        shown = out["shown"] = number(inp.value, inp.type, lang)
+        shown_zh = shown if lang == "zh" else None
+    if _differs(inp, shown_zh):
         out["written"] = plain(inp.written)
     if inp.formula:
         out["formula"] = inp.formula

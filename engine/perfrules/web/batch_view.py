@@ -5,6 +5,7 @@ located problems. Built from the Outcomes batch's workers return, as the workboo
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..batch.plan import Outcome
@@ -28,7 +29,7 @@ def batch_json(summary: Summary, outcomes: list[Outcome], lang: str) -> dict[str
                            for i, (name, n, total) in sorted(summary.deductions.items(),
                                                              key=lambda kv: (-kv[1][1], kv[0]))],
         },
-        "rows": [{"source": o.source, **(o.row or {}), **({"claimed": o.claimed} if o.claimed else {})}
+        "rows": [{**json.loads(o.line), "source": o.source, **({"claimed": o.claimed} if o.claimed else {})}
                  for o in outcomes if o.ok],
         "discrepancies": [
             {"source": o.source, "department": o.department, "kind": kind,

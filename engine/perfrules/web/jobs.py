@@ -78,8 +78,8 @@ def evaluate(source: Source, lang: str, fmt: str, claims: bool = False) -> Answe
         if source.body or Path(source.name).suffix.lower() == ".json":
             text = decode(source.data, source.name)        # as a file is decoded: never a guess past a bad byte
             return _evaluate([_json_document(text, source.name)], source, lang, fmt, claims)
-        return _uploaded(source, EVALUATE_SUFFIXES, lambda path: _evaluate(readers.fact_documents(path), source,
-                                                                         lang, fmt, claims))
+        return _uploaded(source, EVALUATE_SUFFIXES, lambda path: _evaluate(
+            readers.fact_documents(path), source, lang, fmt, claims, _renamed(str(path), source.name)))
     except InputError as exc:
         return Answer(problems=tuple(exc.problems))
 
@@ -102,7 +102,12 @@ def _json_document(text: str, name: str) -> Document:
     return read_json(Task("json", name, text))
 
 
-def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims: bool) -> Answer:
+def _evaluate(docs: list[Document], source: Source, lang: str, fmt: str, claims: bool,
+              shown: Callable[[str], str] = str) -> Answer:
+    """One document scored; `shown` names the upload's private copy as the user named it, so
+    that what the scoring locates (warnings on the report) never shows the copy's path."""
+    for doc in docs:
+        doc.file = shown(doc.file)
     if len(docs) != 1:
         raise InputError([Problem("E602", f"这个文件有 {len(docs)} 个部门；一次评分只评一个部门，多个部门请用“批量评分”。",
                                   f"the file holds {len(docs)} departments; use batch for more than one", source.name)])
@@ -202,11 +207,15 @@ def batch(source: Source, lang: str, fmt: str, max_rows: int) -> Answer:
 
 
 def _shown(o, path: str, name: str):
-    return replace(o, source=_renamed(path, name)(o.source), problems=tuple(shown_as(list(o.problems), path, name)))
+    """A batch Outcome with the private copy named as the user named the upload (its JSON
+    row too, where the name stands JSON-escaped)."""
+    in_json = _renamed(path, json.dumps(name, ensure_ascii=False)[1:-1])
+    return replace(o, source=_renamed(path, name)(o.source), line=in_json(o.line),
+                   problems=tuple(shown_as(list(o.problems), path, name)))
 
 
 def _batch_record(o, source: Source) -> NewSubmission:
-    row = o.row or {}
+    row = json.loads(o.line) if o.line else {}
     return NewSubmission(
         kind="batch", policy_id=o.policy, policy_version=str(row.get("policy", {}).get("version", "")),
         policy_sha256=str(row.get("policy", {}).get("sha256", "")), department=o.department, year=o.year,
