@@ -141,15 +141,32 @@ def create_app(settings: Settings = Settings(), evaluator: Any = None, store: An
     app.include_router(pages.router)
     pages.mount(app)
 
+    _answer_errors(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def _health() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_middleware(_Limits, settings=settings)
+    return app
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
+
+
+def _answer_errors(app: FastAPI) -> None:
+    """Every error the app can meet answered in the one shape (errors.py), never a traceback."""
+
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = _lang(request)
         status = 404 if exc.problems and exc.problems[0].code == "E406" and request.method == "GET" else 422
         return problems_response(exc.problems, lang, status)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = _lang(request)
         problems = []
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ())[1:])
@@ -160,21 +177,14 @@ def create_app(settings: Settings = Settings(), evaluator: Any = None, store: An
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh, en = _HTTP_WORDS.get(exc.status_code, (str(exc.detail), str(exc.detail)))
-        return failed_response(exc.status_code, zh, en, "en" if request.query_params.get("lang") == "en" else "zh")
+        return failed_response(exc.status_code, zh, en, _lang(request))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         # the traceback goes to the server's log (uvicorn prints it); the client gets one line
         return failed_response(500, "服务内部错误（不是您输入的问题），请稍后重试或联系维护人员。",
                                "internal error (not a problem with your input)",
-                               "en" if request.query_params.get("lang") == "en" else "zh")
-
-    @app.get("/healthz", include_in_schema=False)
-    def _health() -> dict[str, bool]:
-        return {"ok": True}
-
-    app.add_middleware(_Limits, settings=settings)
-    return app
+                               _lang(request))
 
 
 def _version() -> str:
