@@ -96,13 +96,29 @@ def _nonempty_text(x) -> bool:
 def _plainly_valid(d: dict) -> bool:
     """A fast check that implies schemas/facts.schema.json holds (batch evaluates thousands of
     documents a second); anything it is unsure of goes through jsonschema for located errors."""
-    return (d.keys() <= _TOP_KEYS and "claimed" not in d
+    return (d.keys() <= _TOP_KEYS and ("claimed" not in d or _plain_claim(d["claimed"]))
             and _nonempty_text(d.get("department")) and isinstance(d.get("facts"), dict)
             and ("policy" not in d or _nonempty_text(d["policy"]))
             and ("short_name" not in d or _nonempty_text(d["short_name"]))
             and ("project" not in d or _nonempty_text(d["project"]))
             and ("code" not in d or type(d["code"]) in (str, int))
             and ("year" not in d or (type(d["year"]) is int and 2000 <= d["year"] <= 2100)))
+
+
+def _number(x: object) -> bool:
+    """A JSON Schema number as our readers give one: an int (not a bool) or a finite Decimal."""
+    return type(x) is int or (isinstance(x, Decimal) and x.is_finite())
+
+
+def _plain_claim(c: object) -> bool:
+    """The claim as facts.schema.json has it: {score >= 0, deductions: [{indicator, points > 0, reason}]}."""
+    if not isinstance(c, dict) or not c.keys() <= {"score", "deductions"} or not _number(c.get("score")) \
+            or c["score"] < 0:
+        return False
+    ds = c.get("deductions", [])
+    return isinstance(ds, list) and all(
+        isinstance(x, dict) and x.keys() <= {"indicator", "points", "reason"} and _nonempty_text(x.get("indicator"))
+        and _number(x.get("points")) and x["points"] > 0 and isinstance(x.get("reason", ""), str) for x in ds)
 
 
 class _Reader:
