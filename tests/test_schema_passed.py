@@ -78,3 +78,7 @@ def test_a_claim_taken_as_plainly_valid_passes_the_schema():
             assert schema_problems(Document("f.yaml", d, None), "facts.schema.json") == [], c
     check()
     assert plain, "no claim was taken as plainly valid: the property was never tried"
+
+
+def test_content_no_json_can_hold_is_checked_in_full():
+    assert not validate.schema_passed({"id": b"hello", "indicators": []})
