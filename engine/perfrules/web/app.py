@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..model import Policy
 from ..problems import InputError, Problem
 from ..service import PolicyRegistry
-from .errors import failed_response, policy_unusable, problems_response, too_large
+from .errors import failed_response, policy_unusable, problems_response, request_lang, too_large
 from .token import allowed
 
 _HTTP_WORDS = {404: ("没有这个地址。", "no such address"), 405: ("这个地址不接受这种请求方法。", "method not allowed")}
@@ -151,22 +151,18 @@ def create_app(settings: Settings = Settings(), evaluator: Any = None, store: An
     return app
 
 
-def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "zh"
-
-
 def _answer_errors(app: FastAPI) -> None:
     """Every error the app can meet answered in the one shape (errors.py), never a traceback."""
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        lang = _lang(request)
+        lang = request_lang(request)
         status = 404 if exc.problems and exc.problems[0].code == "E406" and request.method == "GET" else 422
         return problems_response(exc.problems, lang, status)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        lang = _lang(request)
+        lang = request_lang(request)
         problems = []
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ())[1:])
@@ -177,14 +173,14 @@ def _answer_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh, en = _HTTP_WORDS.get(exc.status_code, (str(exc.detail), str(exc.detail)))
-        return failed_response(exc.status_code, zh, en, _lang(request))
+        return failed_response(exc.status_code, zh, en, request_lang(request))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         # the traceback goes to the server's log (uvicorn prints it); the client gets one line
         return failed_response(500, "服务内部错误（不是您输入的问题），请稍后重试或联系维护人员。",
                                "internal error (not a problem with your input)",
-                               _lang(request))
+                               request_lang(request))
 
 
 def _version() -> str:

@@ -4,9 +4,15 @@ can mark the field a problem names and a client can read the same fields everywh
 """
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from ..problems import Problem
+
+
+def request_lang(request: Request) -> str:
+    """The language a request asks for: Chinese unless ?lang=en."""
+    return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
 def problems_response(problems: list[Problem], lang: str = "zh", status: int = 422) -> JSONResponse:

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from ..problems import InputError
 from . import charts, jobs
 from .describe import policy_detail, policy_summary
+from .errors import request_lang
 from .token import TOKEN_COOKIE, cookie_value
 
 HERE = Path(__file__).parent
@@ -72,12 +73,8 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 
-def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "zh"
-
-
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    lang = _lang(request)
+    lang = request_lang(request)
     context.setdefault("title", "")
     return templates.TemplateResponse(request, template, {
         "lang": lang, "_": (lambda zh, en: en if lang == "en" else zh), "token": bool(request.app.state.settings.token),
@@ -90,13 +87,13 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 @router.get("/", response_class=HTMLResponse)
 def evaluate_page(request: Request, policy: str = "") -> HTMLResponse:
     policies = request.app.state.policies
-    summaries = [policy_summary(p, _lang(request)) for p in policies.loaded()]
+    summaries = [policy_summary(p, request_lang(request)) for p in policies.loaded()]
     chosen = policy or (summaries[0]["id"] if summaries else "")
     try:
-        detail = policy_detail(policies.get(chosen), _lang(request)) if chosen else None
+        detail = policy_detail(policies.get(chosen), request_lang(request)) if chosen else None
     except InputError as exc:
         return _page(request, "evaluate.html", 404, policies=summaries, detail=None, chosen=chosen,
-                     problems=[p.as_dict(_lang(request)) for p in exc.problems], title="评分")
+                     problems=[p.as_dict(request_lang(request)) for p in exc.problems], title="评分")
     return _page(request, "evaluate.html", policies=summaries, detail=detail, chosen=chosen, problems=[],
                  title="评分")
 
@@ -114,7 +111,7 @@ async def batch_upload(request: Request) -> Response:
     workbook made in the same run (as a data: link), so the download neither uploads the
     file again nor stores its departments a second time."""
     from .api import keep, run_job, submitted
-    lang = _lang(request)
+    lang = request_lang(request)
     try:
         source = await submitted(request, lang, body=False)
     except InputError as exc:
@@ -183,14 +180,14 @@ def _loaded(value: Any) -> Any:
 
 @router.get("/policies", response_class=HTMLResponse)
 def policies_page(request: Request) -> HTMLResponse:
-    lang = _lang(request)
+    lang = request_lang(request)
     details = [policy_detail(p, lang) for p in request.app.state.policies.loaded()]
     return _page(request, "policies.html", policies=details, title="评分办法")
 
 
 @router.get("/policies/{policy_id:path}", response_class=HTMLResponse)
 def policy_page(request: Request, policy_id: str) -> HTMLResponse:
-    lang = _lang(request)
+    lang = request_lang(request)
     try:
         detail = policy_detail(request.app.state.policies.get(policy_id), lang)
     except InputError as exc:
