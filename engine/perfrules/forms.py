@@ -175,11 +175,17 @@ def _list_sheet(ws, decl: FactDecl) -> None:
     ws.freeze_panes = "A2"
 
 
+def written_number(decl: FactDecl, value: Decimal) -> str:
+    """A number as a fact file writes it for its fact: a percent with % (98.83%), money with
+    its unit (690.47万元), anything else plain."""
+    return f"{fmt(shift(value, 2))}%" if decl.type == "percent" else f"{fmt(value)}{unit_of(decl)}"
+
+
 def _yaml_value(decl: FactDecl, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return f"{fmt(shift(value, 2))}%" if decl.type == "percent" else f"{fmt(value)}{unit_of(decl)}"
+        return written_number(decl, value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return f'"{value}"'

@@ -10,8 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..expr import fmt, shift
-from ..forms import TYPE_NAMES, unit_of
+from ..forms import TYPE_NAMES, unit_of, written_number
 from ..methods import METHODS
 from ..model import FactDecl, Group, Leaf, Policy
 from ..report.present import money, name, title
@@ -69,11 +68,7 @@ def written(d: FactDecl, value: object) -> object:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, Decimal):
-        if d.type == "percent":
-            return f"{fmt(shift(value, 2))}%"
-        if d.type == "money":
-            return f"{fmt(value)}{unit_of(d)}"
-        return fmt(value)
+        return written_number(d, value)
     if isinstance(value, (list, tuple)):
         return [written(d, v) for v in value]
     return value
