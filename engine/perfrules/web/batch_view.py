@@ -5,7 +5,6 @@ located problems. Built from the Outcomes batch's workers return, as the workboo
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..batch.plan import Outcome
@@ -16,7 +15,8 @@ _KINDS = {"total": "总分不符", "not_due": "不应扣分", "not_claimed": "�
           "arithmetic": "自报算术不符", "unknown_indicator": "未知指标", "override": "认定"}
 
 
-def batch_json(summary: Summary, outcomes: list[Outcome], lang: str) -> dict[str, Any]:
+def batch_json(summary: Summary, outcomes: list[Outcome], rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """`rows`: the result of each scored Outcome, in order (their JSON Lines rows, read)."""
     stats = summary.stats()
     return {
         "schema_version": 1,
@@ -29,8 +29,8 @@ def batch_json(summary: Summary, outcomes: list[Outcome], lang: str) -> dict[str
                            for i, (name, n, total) in sorted(summary.deductions.items(),
                                                              key=lambda kv: (-kv[1][1], kv[0]))],
         },
-        "rows": [{**json.loads(o.line), "source": o.source, **({"claimed": o.claimed} if o.claimed else {})}
-                 for o in outcomes if o.ok],
+        "rows": [{**row, "source": o.source, **({"claimed": o.claimed} if o.claimed else {})}
+                 for o, row in zip((o for o in outcomes if o.ok), rows)],
         "discrepancies": [
             {"source": o.source, "department": o.department, "kind": kind,
              "kind_name": _KINDS.get(kind, kind) if lang == "zh" else kind, "indicator": indicator,

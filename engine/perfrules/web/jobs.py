@@ -197,9 +197,10 @@ def batch(source: Source, lang: str, fmt: str, max_rows: int) -> Answer:
                     writer.write(o)
             writer.close()
             document = book.read_bytes()
-        out = json.dumps(batch_json(summary, outcomes, lang), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        rows = [json.loads(o.line) for o in outcomes if o.ok]      # each scored department's result, read once
+        out = json.dumps(batch_json(summary, outcomes, rows, lang), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
         return Answer(json=out, document=document,
-                      records=tuple(_batch_record(o, source) for o in outcomes if o.ok))
+                      records=tuple(_batch_record(o, row, source) for o, row in zip((o for o in outcomes if o.ok), rows)))
     try:
         return _uploaded(source, BATCH_SUFFIXES, run)
     except InputError as exc:
@@ -214,8 +215,7 @@ def _shown(o, path: str, name: str):
                    problems=tuple(shown_as(list(o.problems), path, name)))
 
 
-def _batch_record(o, source: Source) -> NewSubmission:
-    row = json.loads(o.line) if o.line else {}
+def _batch_record(o, row: dict, source: Source) -> NewSubmission:
     return NewSubmission(
         kind="batch", policy_id=o.policy, policy_version=str(row.get("policy", {}).get("version", "")),
         policy_sha256=str(row.get("policy", {}).get("sha256", "")), department=o.department, year=o.year,
