@@ -22,7 +22,7 @@ def _both(text: str, monkeypatch):
             return [(p.code, p.line, p.col, p.path, p.message) for p in exc.problems]
     fast = run()
     with monkeypatch.context() as m:
-        m.setattr(load, "_plain_data", lambda root, bools: load._UNSURE)
+        m.setattr(load, "_plain_data", lambda root, bools, aliases=True: load._UNSURE)
         full = run()
     return fast, full
 
@@ -60,6 +60,8 @@ CASES = [
     "a: !!bool yes\n", "a: !!str 1\n", "a: !!int '3'\n", "a: !!float 1\n", "a: 2023-01-01\n", "a: !!timestamp 2023-01-01\n",
     "a: .inf\nb: -.Inf\nc: .nan\n", "1: a\ntrue: b\n1.5: c\n~: d\n", "a: =\n", "- 1\n- [2, {b: 3}]\n", "plain text\n",
     "year: 2023.0\n", "a: 2023.0e0\n", "a: !foo x\n", "a: !!binary aGk=\n",
+    "a: &x 5\nb: *x\n", "a: &x [1]\nb: [*x, *x]\n", "a: '*x'\nb: 'R&D'\n",   # aliases of scalars and lists; a "*" in text
+    "a:\n  b: {c: {d: [yes, {e: on}]}}\nf: [[n], {g: Off}]\n",   # yes/no words deep in maps and lists: their paths
 ]
 
 

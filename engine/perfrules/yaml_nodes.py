@@ -127,54 +127,81 @@ class _Unsure(Exception):
     pass
 
 
-def plain_data(root: yaml.Node, yaml11_bools: set) -> object:
+_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+_YAML11_WORDS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())   # YAML11_BOOL's words
+_NUMBER_START = frozenset("+-.0123456789")     # how every _AMBIGUOUS_NUMBER begins
+
+
+def _scalar(node: yaml.ScalarNode) -> object:
+    value = node.value
+    if not node.style and value[:1] in _NUMBER_START and _AMBIGUOUS_NUMBER.match(value):
+        raise _Unsure
+    tag = node.tag
+    if tag == _STR:
+        return value
+    if tag == _INT and _PLAIN_INT.fullmatch(value):
+        return int(value)
+    if tag == _FLOAT and _PLAIN_FLOAT.fullmatch(value):
+        return Decimal(value)
+    if tag == _BOOL and value.lower() in _BOOLS:
+        return _BOOLS[value.lower()]
+    if tag == _NULL:
+        return None
+    raise _Unsure
+
+
+def plain_data(root: yaml.Node, yaml11_bools: set, aliases: bool = True) -> object:
     """The data of a file in one pass over its nodes, with its yes/no words noted, when nothing
     in it needs a located problem and every node is plain: str, int, float, bool and null
     scalars written the one way both YAML versions read alike, maps with distinct plain keys,
     lists, no alias, no merge key, not too deep or large. Otherwise _UNSURE, and load_text runs
     check_size_and_duplicates and PyYAML's constructor from the same nodes, exactly as before this pass
-    existed. Every value is what that constructor gives (_Loader's constructors)."""
+    existed. Every value is what that constructor gives (_Loader's constructors). `aliases`
+    False: the text has no "*", so no node can be met twice and none is remembered."""
     count = 0
     seen: set[int] = set()
+    Scalar = yaml.ScalarNode
 
     def build(node: yaml.Node, path: tuple, depth: int) -> object:
         nonlocal count
         count += 1
-        if depth > MAX_DEPTH or count > MAX_NODES or id(node) in seen:   # an alias: the full check counts it
+        if depth > MAX_DEPTH or count > MAX_NODES:
             raise _Unsure
-        seen.add(id(node))
-        tag = node.tag
-        if type(node) is yaml.ScalarNode:
-            value = node.value
-            if not node.style and _AMBIGUOUS_NUMBER.match(value):
+        if aliases:
+            if id(node) in seen:     # an alias: the full check counts it
                 raise _Unsure
-            if tag == _TAG + "str":
-                return value
-            if tag == _TAG + "int" and _PLAIN_INT.fullmatch(value):
-                return int(value)
-            if tag == _TAG + "float" and _PLAIN_FLOAT.fullmatch(value):
-                return Decimal(value)
-            if tag == _TAG + "bool" and value.lower() in _BOOLS:
-                return _BOOLS[value.lower()]
-            if tag == _TAG + "null":
-                return None
-        elif type(node) is yaml.MappingNode and tag == _TAG + "map":
+            seen.add(id(node))
+        kind = type(node)
+        if kind is Scalar:
+            return _scalar(node)     # type: ignore[arg-type]
+        children = node.value
+        if children and depth + 1 > MAX_DEPTH:
+            raise _Unsure
+        if kind is yaml.MappingNode and node.tag == _MAP:
             out: dict = {}
             keys: set[str] = set()
-            for k, v in node.value:
-                if type(k) is not yaml.ScalarNode or k.value in keys or k.value == "<<":
+            for k, v in children:
+                if type(k) is not Scalar or k.value in keys or k.value == "<<":
                     raise _Unsure          # a key that is no scalar, twice the same key (E104), a merge
                 keys.add(k.value)
+                if type(v) is Scalar and not aliases:
+                    count += 2
+                    if not v.style and v.value in _YAML11_WORDS:
+                        yaml11_bools.add(json_path(path + (k.value,)))
+                    out[_scalar(k)] = _scalar(v)
+                    continue
                 where = path + (k.value,)
-                if type(v) is yaml.ScalarNode and not v.style and YAML11_BOOL.match(v.value):
+                if type(v) is Scalar and not v.style and v.value in _YAML11_WORDS:
                     yaml11_bools.add(json_path(where))
                 key = build(k, where, depth + 1)
                 out[key] = build(v, where, depth + 1)
+            if count > MAX_NODES:
+                raise _Unsure
             return out
-        elif type(node) is yaml.SequenceNode and tag == _TAG + "seq":
+        if kind is yaml.SequenceNode and node.tag == _SEQ:
             items = []
-            for i, v in enumerate(node.value):
-                if type(v) is yaml.ScalarNode and not v.style and YAML11_BOOL.match(v.value):
+            for i, v in enumerate(children):
+                if type(v) is Scalar and not v.style and v.value in _YAML11_WORDS:
                     yaml11_bools.add(json_path(path + (i,)))
                 items.append(build(v, path + (i,), depth + 1))
             return items
