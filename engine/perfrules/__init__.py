@@ -10,3 +10,7 @@ The flow, one module per step (README.md "How it works" has a line for every mod
     service.py    the policy registry and the one composition of these steps
 """
 __version__ = "0.1.0"
+
+from . import codecache as _codecache
+
+_codecache.install()     # before any of our dataclasses is made: their methods' code is kept between runs

@@ -29,6 +29,7 @@ import sys
 import traceback
 from typing import Any, Callable, Iterable, TypeVar
 
+from . import codecache
 from .problems import InputError
 
 T = TypeVar("T")
@@ -138,6 +139,7 @@ def fork(serve: Callable[[Channel], None]) -> Child:
             os.close(up_r)
             _become_child(parent, prctl)
             serve(Channel(down_r, up_w))
+            codecache.save()          # the classes first made here (os._exit runs no atexit)
             status = 0
         finally:
             os._exit(status)
