@@ -38,8 +38,21 @@ class Input:
 UNITS = {"zh": {"percent": "%", "money": "万元"}, "en": {"percent": "%", "money": " (×10,000 yuan)"}}
 
 
+_NUMBERS: dict[tuple[str, str, str], str] = {}     # (str(value), type, lang) -> number(): half recur in a batch
+
+
 def number(value: Decimal, type_: str, lang: str = "zh") -> str:
     """A number with its type's unit, exact to six places and marked … beyond (never a silent rounding)."""
+    key = (str(value), type_, lang)     # str: the exact Decimal (a Decimal key would take -0 for 0)
+    text = _NUMBERS.get(key)
+    if text is None:
+        if len(_NUMBERS) >= 65536:
+            _NUMBERS.clear()
+        text = _NUMBERS[key] = _number(value, type_, lang)
+    return text
+
+
+def _number(value: Decimal, type_: str, lang: str) -> str:
     x = expr.shift(value, 2) if type_ == "percent" else value
     shown = template.rounded(x, 6) if x != x.to_integral_value() else x
     text = expr.fmt(shown) + ("…" if shown != x else "")
