@@ -5,7 +5,7 @@ Processes, not threads: durable_rules is neither thread-safe nor releases the GI
 (measured on durable_rules 2.0.28). init_worker runs once in the parent, before any worker
 is forked, so every worker starts with the settings and the --policy already loaded; each
 prepares a policy for durable once and keeps it. A worker returns plain data (Outcome); the
-one thing it renders is a JSON Lines row, with the writers' own writers.jsonl_line, so that the
+one thing it renders is a JSON Lines row (batch.rows: writers.jsonl_line's text), so that the
 parent (one process for all workers) only writes the text (measured: serialising rows there
 made the parent the bottleneck of --jobs 2). This module is the batch's only
 contact with the engine: through service, like every front end, and audit for the claims.
@@ -22,13 +22,12 @@ from .. import readers
 from ..load import Document
 from ..problems import InputError
 from .plan import Outcome
-from .writers import jsonl_line
+from .rows import jsonl_row
 
 from .. import audit, service
 from ..facts import read_department
 from ..model import Policy
 from ..overrides import sentence
-from ..report.json import to_dict
 from ..report.present import money, name, reason_text
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ class _Settings:
     """What init_worker remembers, per process."""
     policy: str | None = None       # the --policy reference, if one was given
     lang: str = "zh"
-    json: bool = False              # send back each row as its JSON Lines text (writers.jsonl_line)
+    json: bool = False              # send back each row as its JSON Lines text (batch.rows)
     claims: bool = False            # send back the claimed score and audit's findings (the workbook)
     facts: bool = False             # send back the facts as read (the web service stores them)
 
@@ -142,7 +141,7 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         rules_score=money(result.rules_total) if result.overridden else "",
         overrides=_overrides(result, lang),
-        line=jsonl_line(source, to_dict(result, lang)) if _SETTINGS.json else "", warnings=len(result.warnings),
+        line=jsonl_row(source, result, lang) if _SETTINGS.json else "", warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
         facts=doc.data if _SETTINGS.facts and isinstance(doc.data, dict) else None,
         leaves=_leaves(p, lang),

@@ -19,7 +19,7 @@ from .. import expr, template
 from .present import plain, shown
 
 if TYPE_CHECKING:
-    from ..model import FactDecl, Policy
+    from ..model import Department, FactDecl, Policy
     from ..score import IndicatorResult, Result
 
 
@@ -38,8 +38,21 @@ class Input:
 UNITS = {"zh": {"percent": "%", "money": "万元"}, "en": {"percent": "%", "money": " (×10,000 yuan)"}}
 
 
+_NUMBERS: dict[tuple[str, str, str], str] = {}     # (str(value), type, lang) -> number(): half recur in a batch
+
+
 def number(value: Decimal, type_: str, lang: str = "zh") -> str:
     """A number with its type's unit, exact to six places and marked … beyond (never a silent rounding)."""
+    key = (str(value), type_, lang)     # str: the exact Decimal (a Decimal key would take -0 for 0)
+    text = _NUMBERS.get(key)
+    if text is None:
+        if len(_NUMBERS) >= 65536:
+            _NUMBERS.clear()
+        text = _NUMBERS[key] = _number(value, type_, lang)
+    return text
+
+
+def _number(value: Decimal, type_: str, lang: str) -> str:
     x = expr.shift(value, 2) if type_ == "percent" else value
     shown = template.rounded(x, 6) if x != x.to_integral_value() else x
     text = expr.fmt(shown) + ("…" if shown != x else "")
@@ -60,22 +73,26 @@ def leaf_inputs(result: Result, node: IndicatorResult) -> list[Input]:
     out: list[Input] = []
     seen: set[str] = set()
     for first in node.facts_used:
-        for key, depth, decl in _sources(policy, first):
+        for key, depth, decl in sources(policy, first):
             if key in seen:     # and so, already, is every fact its formula reads
                 continue
             seen.add(key)
             value = node.facts_used[key] if key in node.facts_used else dept.values.get(key)
-            if decl.formula is not None:
-                out.append(Input(key, decl.type, value, "derived", formula=decl.formula.text, depth=depth))
-            elif key in dept.written:
-                out.append(Input(key, decl.type, value, "given", dept.written[key], depth=depth))
-            else:
-                out.append(Input(key, decl.type, value, "default", depth=depth))
+            out.append(input_of(dept, key, value, decl, depth))
     return out
 
 
+def input_of(dept: Department, key: str, value: object, decl: FactDecl, depth: int = 0) -> Input:
+    """One input as read: derived by its formula, given by the fact file, or the default."""
+    if decl.formula is not None:
+        return Input(key, decl.type, value, "derived", formula=decl.formula.text, depth=depth)
+    if key in dept.written:
+        return Input(key, decl.type, value, "given", dept.written[key], depth=depth)
+    return Input(key, decl.type, value, "default", depth=depth)
+
+
 @lru_cache(maxsize=4096)
-def _sources(policy: Policy, key: str) -> tuple[tuple[str, int, FactDecl], ...]:
+def sources(policy: Policy, key: str) -> tuple[tuple[str, int, FactDecl], ...]:
     """(fact, depth, declaration): the fact, then, if it is derived, the facts its formula reads
     and theirs, depth first, as the policy declares them (worked out once per policy and fact,
     not for every leaf of every department). A fact the policy does not declare: nothing."""
@@ -84,7 +101,7 @@ def _sources(policy: Policy, key: str) -> tuple[tuple[str, int, FactDecl], ...]:
         return ()
     out = [(key, 0, decl)]
     for name in decl.formula.names if decl.formula is not None else ():
-        out += [(k, depth + 1, d) for k, depth, d in _sources(policy, name)]
+        out += [(k, depth + 1, d) for k, depth, d in sources(policy, name)]
     return tuple(out)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..model import Leaf
+from ..model import Indicator, Leaf
 from . import inputs
 from .present import conclusion, dump_json, money, name, plain, reason_text, title
 
@@ -17,24 +17,34 @@ if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
 
 
-def _node(result: Result, node: IndicatorResult, lang: str) -> dict[str, object]:
+def indicator_node(result: Result, node: IndicatorResult, lang: str) -> dict[str, object]:
     ind = node.indicator
-    out: dict[str, object] = {"id": ind.id, "name": name(ind, lang), "points": money(ind.points),
-                              "score": money(node.score), "deduction": money(node.deduction)}
+    out = {**identity(ind, lang), "score": money(node.score), "deduction": money(node.deduction)}
     if node.children:
-        out["children"] = [_node(result, c, lang) for c in node.children]
+        out["children"] = [indicator_node(result, c, lang) for c in node.children]
     else:
         assert isinstance(ind, Leaf)          # a group has children (policy.schema.json: minItems 1)
-        out["method"] = ind.method.kind
-        if ind.confidence:                    # left out in the policy: nothing is claimed
-            out["confidence"] = ind.confidence
-        out.update({"basis": ind.basis, "reasons": node.reasons if lang == "zh" else node.reasons_en,
-                    "facts_used": plain(node.facts_used),
+        out.update(leaf_fields(ind, node.reasons if lang == "zh" else node.reasons_en))
+        out.update({"facts_used": plain(node.facts_used),
                     "facts_read": [inputs.as_json(i, lang) for i in inputs.leaf_inputs(result, node)]})
         if node.notes:
             out["notes"] = node.note_texts(lang)
         if node.override is not None:
             out["override"] = _override(node)
+    return out
+
+
+def identity(ind: Indicator, lang: str) -> dict[str, object]:
+    """The first fields of an indicator's node, the same for every department."""
+    return {"id": ind.id, "name": name(ind, lang), "points": money(ind.points)}
+
+
+def leaf_fields(leaf: Leaf, reasons: list[str]) -> dict[str, object]:
+    """A leaf's fields after its score and deduction, up to its reasons."""
+    out: dict[str, object] = {"method": leaf.method.kind}
+    if leaf.confidence:                       # left out in the policy: nothing is claimed
+        out["confidence"] = leaf.confidence
+    out.update({"basis": leaf.basis, "reasons": reasons})
     return out
 
 
@@ -50,9 +60,15 @@ def _override(node: IndicatorResult) -> dict[str, object]:
 
 
 def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
+    head, tail = parts(result, lang)
+    return {**head, "indicators": [indicator_node(result, t, lang) for t in result.indicators], **tail}
+
+
+def parts(result: Result, lang: str) -> tuple[dict[str, object], dict[str, object]]:
+    """The fields before "indicators" and those after it (batch.rows writes the tree between)."""
     p = result.policy
     by_id = p.indicator_index
-    out = {
+    head = {
         "schema_version": 1,
         "policy": {"id": p.id, "title": title(p, lang), "version": p.version, "sha256": p.sha256},
         "department": result.department.name,
@@ -63,7 +79,8 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
         "max_score": money(result.max_score),
         "grade": result.grade(lang),
         "conclusion": conclusion(result, lang),
-        "indicators": [_node(result, t, lang) for t in result.indicators],
+    }
+    tail: dict[str, object] = {
         "deductions": [
             {"indicator": d.indicator.id, "name": name(d.indicator, lang),
              "path": [name(by_id[a], lang) for a in d.indicator.ancestors],
@@ -72,10 +89,10 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
         "warnings": [n.as_dict(lang) for n in result.warnings],
     }
     if result.overridden:       # the rules' score beside the official one, and each 认定
-        out["rules_score"] = money(result.rules_total)
-        out["overrides"] = [{"indicator": n.indicator.id, "name": name(n.indicator, lang), **_override(n)}
-                            for n in result.overridden]
-    return out
+        tail["rules_score"] = money(result.rules_total)
+        tail["overrides"] = [{"indicator": n.indicator.id, "name": name(n.indicator, lang), **_override(n)}
+                             for n in result.overridden]
+    return head, tail
 
 
 def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose: bool = False) -> None:

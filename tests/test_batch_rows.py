@@ -1,0 +1,78 @@
+"""batch.rows writes a JSON Lines row from fragments; to_dict is the row's one definition.
+Both must give the same bytes for every department, policy and language."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, ROOT
+from test_properties import SHIPPED, _pid, compile_dict, department, facts_for, generated_case, shipped
+
+from perfrules import service
+from perfrules.batch import rows
+from perfrules.batch.writers import jsonl_line
+from perfrules.facts import read_department
+from perfrules.load import load_file, load_text
+from perfrules.problems import InputError
+from perfrules.report.json import to_dict
+
+LANGS = ("zh", "en")
+
+
+def check(source: str, result) -> None:
+    for lang in LANGS:
+        fast = rows.jsonl_row(source, result, lang)
+        assert fast == jsonl_line(source, to_dict(result, lang)), lang
+        assert json.loads(fast)["source"] == source
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_departments_give_the_same_rows():
+    policy = service.policy("guangzhou/panyu/2023")
+    for i, record in enumerate(_generator().departments(400, seed=11)):
+        doc = load_text(json.dumps(record, ensure_ascii=False), f"<dept {i}>")
+        check(f"depts.jsonl:{i + 1}", service.evaluate_department(policy, read_department(doc, policy)))
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_example_fact_files_give_the_same_rows(example):
+    doc = load_file(example)
+    try:
+        policy = service.policy_for(doc, None)
+    except InputError:
+        pytest.skip("names no shipped policy")
+    check('a "quoted"\n\u2028 source', service.evaluate_department(policy, read_department(doc, policy)))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=_pid)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_shipped_policies_give_the_same_rows(path, data):
+    _, compiled, hints = shipped(path)
+    raw, _, _ = data.draw(facts_for(compiled.policy, hints), label="facts")
+    try:
+        dept = department(compiled, raw)
+    except InputError as exc:
+        assume({p.code for p in exc.problems} <= {"E405", "E407"})
+        return
+    check("x.jsonl:1", service.evaluate_department(compiled.policy, dept))
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=generated_case(departments=2))
+def test_generated_policies_give_the_same_rows(case):
+    policy, departments = case
+    compiled = compile_dict(policy)
+    for raw, _, _ in departments:
+        check("x.jsonl:2", service.evaluate_department(compiled.policy, department(compiled, raw)))
