@@ -146,17 +146,16 @@ class _Reader:
                 self.err("E403", base + (key,), f"“{key}”由公式计算（{_formula_text(decls[key])}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)
         bools = self.doc.yaml11_bools
-        for fact in plan.inputs:
-            key, decl = fact.key, fact.decl
+        for key, decl, read, limited, yaml11_matters in plan.inputs:
             if key in given:
                 raw = given[key]
-                if bools and fact.yaml11_matters and json_path(self.doc.written(base + (key,))) in bools:
+                if bools and yaml11_matters and json_path(self.doc.written(base + (key,))) in bools:
                     # as for record fields: a text "Y" is just text
                     self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
-                value, problem = fact.read(decl, raw)
-                if problem is None and fact.limited:
+                value, problem = read(decl, raw)
+                if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
                     problem = _beyond_limits(decl, value)
                 if problem:
                     self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
@@ -220,15 +219,14 @@ class _Reader:
                 if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
                              **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)
-            for field in fields:
-                k, f = field.key, field.decl
+            for k, f, read, limited, yaml11_matters in fields:
                 if k in rec:
-                    if bools and field.yaml11_matters and json_path(p + (k,)) in bools:   # a name "N" is just text
+                    if bools and yaml11_matters and json_path(p + (k,)) in bools:   # a name "N" is just text
                         self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
-                    value, problem = field.read(f, rec[k])
-                    if problem is None and field.limited:
+                    value, problem = read(f, rec[k])
+                    if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
                         problem = _beyond_limits(f, value)
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .methods.weighted import WeightedParams
 from .model import FactDecl, Policy
@@ -18,10 +18,9 @@ LIMITED = frozenset(("text", "texts"))    # the fact types whose length facts._b
 NOT_YAML11 = frozenset(("boolean", "text", "texts"))   # a YAML 1.1 yes/no word is fine in these
 
 
-@dataclass(frozen=True)
-class Field:
-    """One fact (or record field) to read: its key, declaration, coercer, and whether its
-    length is checked."""
+class Field(NamedTuple):
+    """One fact (or record field) to read: its key, declaration, coercer, whether its length
+    is checked, and whether a YAML 1.1 yes/no word is refused (a tuple: unpacked per value)."""
     key: str
     decl: FactDecl
     read: Callable[[FactDecl, object], Coerced]

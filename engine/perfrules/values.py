@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Callable
 
 from . import expr, units
@@ -64,22 +65,29 @@ def fast_coercer(decl: FactDecl) -> Callable[[FactDecl, object], Coerced]:
 
 def _plain_number_reader(decl: FactDecl) -> Callable[[FactDecl, object], Coerced]:
     t, lo, hi = decl.type, decl.min, decl.max
-    # per unit written: the places to shift, or None where the general path has a problem to say
-    places = {None: None if t == "percent" else 0, "%": None if t in ("money", "count") else -2,
-              "万元": _YUAN_POWER["万元"] - _YUAN_POWER[decl.unit or DEFAULT_MONEY_UNIT] if t == "money" else None}
-    fullmatch, max_len, max_abs, shift = _PLAIN_NUM.fullmatch, expr.MAX_DIGITS, expr.MAX_ABS, expr.shift
+    # per unit written: the exponent to append (exact, as expr.shift), or None where the general
+    # path has a problem to say (a bare percent, a unit that does not fit)
+    exponent = {None: None if t == "percent" else "", "%": None if t in ("money", "count") else "E-2",
+                "万元": f"E{_YUAN_POWER['万元'] - _YUAN_POWER[decl.unit or DEFAULT_MONEY_UNIT]}" if t == "money" else None}
+    fullmatch, max_len, max_abs = _PLAIN_NUM.fullmatch, expr.MAX_DIGITS, expr.MAX_ABS
+    ints = t != "percent"
 
     def read(decl: FactDecl, raw: object) -> Coerced:
-        # an ASCII text this short skips the digit count in the general path too
-        m = fullmatch(raw) if type(raw) is str and len(raw) <= max_len and raw.isascii() else None
+        if type(raw) is int:            # as _coerce_number's own first case
+            if ints and -_MAX_INT < raw < _MAX_INT:
+                whole = Decimal(raw)
+                if (lo is None or whole >= lo) and (hi is None or whole <= hi):
+                    return whole, None
+            return _coerce_number(decl, raw)
+        m = fullmatch(raw) if type(raw) is str else None
         if m is None:
             return _coerce_number(decl, raw)
-        shifted = places[m.group(2)]
-        if shifted is None:
-            return _coerce_number(decl, raw)       # a bare percent or a unit that does not fit
-        value = Decimal(m.group(1))
-        if shifted:
-            value = shift(value, shifted)
+        digits, unit = m.groups()
+        e = exponent[unit]
+        # ASCII digits this few cannot be too many significant ones (the general path's count)
+        if e is None or len(digits) > max_len or not digits.isascii():
+            return _coerce_number(decl, raw)
+        value = Decimal(digits + e)
         if abs(value) >= max_abs or (t == "count" and value != value.to_integral_value()) \
                 or (lo is not None and value < lo) or (hi is not None and value > hi):
             return _coerce_number(decl, raw)
@@ -223,7 +231,12 @@ def _percent_sign(decl: FactDecl, raw: object) -> Problem3:
 
 def form(raw: object) -> str:
     """How a number was written: PERCENT (98.83%), UNIT (690.47万元) or BARE (690.47, 185人次)."""
-    unit = _suffix(raw)
+    return _text_form(raw) if isinstance(raw, str) else BARE
+
+
+@lru_cache(maxsize=4096)
+def _text_form(raw: str) -> str:
+    unit = _text_suffix(raw)
     return PERCENT if unit == "%" else UNIT if unit in YUAN else BARE
 
 
@@ -234,7 +247,10 @@ def written_unit(raw: object) -> str:
 
 
 def _suffix(raw: object) -> str:
-    if not isinstance(raw, str):
-        return ""
+    return _text_suffix(raw) if isinstance(raw, str) else ""
+
+
+@lru_cache(maxsize=4096)     # a district's values repeat (95%, 100%); bounded, so memory is too
+def _text_suffix(raw: str) -> str:
     m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))
     return (m.group(2) or "") if m else ""
