@@ -106,4 +106,5 @@ def test_fast_coercer_reads_as_the_general_one(decl, raw):
 
 @given(raw=st.one_of(_NUMBER_TEXT, st.text(max_size=6)))
 def test_form_is_the_same_cached(raw):
-    assert values._text_suffix(raw) == values._text_suffix.__wrapped__(raw)
+    assert values._cached_suffix(raw) == values._text_suffix(raw)
+    assert values._cached_form(raw) == values._text_form(raw)

@@ -72,26 +72,34 @@ def _plain_number_reader(decl: FactDecl) -> Callable[[FactDecl, object], Coerced
     fullmatch, max_len, max_abs = _PLAIN_NUM.fullmatch, expr.MAX_DIGITS, expr.MAX_ABS
     ints = t != "percent"
 
+    @lru_cache(maxsize=1024)       # a district's values repeat (95%, 100%); bounded, so memory is too
+    def plain(raw: str) -> Decimal | None:
+        """The value of a plain number text, or None where the general path decides."""
+        m = fullmatch(raw)
+        if m is None:
+            return None
+        digits, unit = m.groups()
+        e = exponent[unit]
+        # ASCII digits this few cannot be too many significant ones (the general path's count)
+        if e is None or len(digits) > max_len or not digits.isascii():
+            return None
+        value = Decimal(digits + e)
+        if abs(value) >= max_abs or (t == "count" and value != value.to_integral_value()) \
+                or (lo is not None and value < lo) or (hi is not None and value > hi):
+            return None
+        return value
+
     def read(decl: FactDecl, raw: object) -> Coerced:
         if type(raw) is int:            # as _coerce_number's own first case
             if ints and -_MAX_INT < raw < _MAX_INT:
                 whole = Decimal(raw)
                 if (lo is None or whole >= lo) and (hi is None or whole <= hi):
                     return whole, None
-            return _coerce_number(decl, raw)
-        m = fullmatch(raw) if type(raw) is str else None
-        if m is None:
-            return _coerce_number(decl, raw)
-        digits, unit = m.groups()
-        e = exponent[unit]
-        # ASCII digits this few cannot be too many significant ones (the general path's count)
-        if e is None or len(digits) > max_len or not digits.isascii():
-            return _coerce_number(decl, raw)
-        value = Decimal(digits + e)
-        if abs(value) >= max_abs or (t == "count" and value != value.to_integral_value()) \
-                or (lo is not None and value < lo) or (hi is not None and value > hi):
-            return _coerce_number(decl, raw)
-        return value, None
+        elif type(raw) is str and len(raw) <= max_len + 2:     # longer is never plain: not kept in the cache
+            value = plain(raw)
+            if value is not None:
+                return value, None
+        return _coerce_number(decl, raw)
     return read
 
 
@@ -231,10 +239,11 @@ def _percent_sign(decl: FactDecl, raw: object) -> Problem3:
 
 def form(raw: object) -> str:
     """How a number was written: PERCENT (98.83%), UNIT (690.47万元) or BARE (690.47, 185人次)."""
-    return _text_form(raw) if isinstance(raw, str) else BARE
+    if not isinstance(raw, str):
+        return BARE
+    return _cached_form(raw) if len(raw) <= _CACHED_LEN else _text_form(raw)
 
 
-@lru_cache(maxsize=4096)
 def _text_form(raw: str) -> str:
     unit = _text_suffix(raw)
     return PERCENT if unit == "%" else UNIT if unit in YUAN else BARE
@@ -247,10 +256,17 @@ def written_unit(raw: object) -> str:
 
 
 def _suffix(raw: object) -> str:
-    return _text_suffix(raw) if isinstance(raw, str) else ""
+    if not isinstance(raw, str):
+        return ""
+    return _cached_suffix(raw) if len(raw) <= _CACHED_LEN else _text_suffix(raw)
 
 
-@lru_cache(maxsize=4096)     # a district's values repeat (95%, 100%); bounded, so memory is too
 def _text_suffix(raw: str) -> str:
     m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))
     return (m.group(2) or "") if m else ""
+
+
+# a district's values repeat (95%, 100%): short texts' forms are kept, bounded in number and size
+_CACHED_LEN = 64
+_cached_suffix = lru_cache(maxsize=4096)(_text_suffix)
+_cached_form = lru_cache(maxsize=4096)(_text_form)
