@@ -219,7 +219,15 @@ def _closure(node: ast.AST) -> Callable[[Mapping[str, object]], Any]:
         key = node.id
         return lambda env: env[key]
     if isinstance(node, ast.BinOp):
-        op, left, right = _OPS[type(node.op)], _closure(node.left), _closure(node.right)
+        op = _OPS[type(node.op)]
+        if isinstance(node.right, ast.Name):       # a fact on the right is read in place (one call less)
+            b = node.right.id
+            if isinstance(node.left, ast.Name):
+                a = node.left.id
+                return lambda env: op(env[a], env[b])
+            left = _closure(node.left)
+            return lambda env: op(left(env), env[b])
+        left, right = _closure(node.left), _closure(node.right)
         return lambda env: op(left(env), right(env))
     if isinstance(node, ast.UnaryOp):
         op, operand = _OPS[type(node.op)], _closure(node.operand)
@@ -238,6 +246,12 @@ def _closure(node: ast.AST) -> Callable[[Mapping[str, object]], Any]:
     if isinstance(node, ast.Compare):
         first = _closure(node.left)
         chain = [(_OPS[type(op)], _closure(c)) for op, c in zip(node.ops, node.comparators)]
+        if len(chain) == 1:      # the common a < b, without the loop
+            op, right_fn = chain[0]
+            if isinstance(node.left, ast.Name) and isinstance(node.comparators[0], ast.Constant):
+                key, constant = node.left.id, node.comparators[0].value   # 方向 == '正向'
+                return lambda env: True if op(env[key], constant) else False
+            return lambda env: True if op(first(env), right_fn(env)) else False
 
         def compare(env):
             left = first(env)
@@ -254,6 +268,9 @@ def _closure(node: ast.AST) -> Callable[[Mapping[str, object]], Any]:
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
         fn, args = FUNCTIONS[node.func.id], [_closure(a) for a in node.args]
+        if len(args) == 2:       # max(0, x), round(x, 2): the common calls, without a list per call
+            a0, a1 = args
+            return lambda env: fn(a0(env), a1(env))
         return lambda env: fn(*[a(env) for a in args])
     raise _not_allowed(node, type(node).__name__)   # unreachable after _check
 

@@ -14,14 +14,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
-from . import expr, limits, overrides, written
+from . import expr, limits, overrides, read_plan, written
 from .load import Document, json_path
 from .methods.manual import ManualParams
 from .methods.weighted import weight_problems
-from .model import Department, FactDecl, Leaf, Path, Policy
+from .model import NUMERIC_TYPES, Department, FactDecl, Leaf, Path, Policy
 from .problems import InputError, Problem, did_you_mean
 from .schema import schema_problems
-from .values import coerce, coercer
 
 
 def read_department(doc: Document, policy: Policy) -> Department:
@@ -47,7 +46,7 @@ def read_department(doc: Document, policy: Policy) -> Department:
                        f"的分值 {expr.fmt(ind.points)} 之间。",
                        f"manual score '{key}' is {expr.fmt(values[key])}; it must lie between 0 and the "
                        f"{expr.fmt(ind.points)} points of {ind.id}")
-    if not reader.problems:      # records read: weighted leaves must be able to carry their points
+    if not reader.problems and read_plan.plan(policy).weighted:   # weighted leaves must carry their points
         _weights(reader, policy, items)
     judged = overrides.read(doc, policy, reader.err) if d.get("overrides") else ()
     if reader.problems:
@@ -133,10 +132,11 @@ class _Reader:
 
     def read(self, given: dict):
         decls = self.policy.facts
+        plan = read_plan.plan(self.policy)
         values, items = {}, {}
         base = ("facts",)
         given = self.given = self.by_formula_name(given, base)
-        for key in given:
+        for key in (() if given.keys() <= plan.input_keys else given):   # the common case: nothing to say
             if key not in decls:
                 self.err("E403", base + (key,), f"评分办法 {self.policy.id} 没有声明事实“{key}”。",
                          f"policy {self.policy.id} declares no fact '{key}'", at_key=True,
@@ -145,16 +145,17 @@ class _Reader:
             elif decls[key].derived:
                 self.err("E403", base + (key,), f"“{key}”由公式计算（{_formula_text(decls[key])}），不需要填写。",
                          f"'{key}' is computed by a formula; do not give it", at_key=True)
-        for key, decl in self.policy.inputs:
+        bools = self.doc.yaml11_bools
+        for key, decl, read, limited, yaml11_matters in plan.inputs:
             if key in given:
                 raw = given[key]
-                if self.doc.yaml11_bools and json_path(self.doc.written(base + (key,))) in self.doc.yaml11_bools \
-                        and decl.type not in ("boolean", "text", "texts"):   # as for record fields: a text "Y" is just text
+                if bools and yaml11_matters and json_path(self.doc.written(base + (key,))) in bools:
+                    # as for record fields: a text "Y" is just text
                     self.err("E107", base + (key,), f"“{key}”写成了 YAML 1.1 的是非词 {raw}，含义不明确。",
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
-                value, problem = coerce(decl, raw)
-                if problem is None and decl.type in _LIMITED:
+                value, problem = read(decl, raw)
+                if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
                     problem = _beyond_limits(decl, value)
                 if problem:
                     self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
@@ -168,22 +169,24 @@ class _Reader:
             else:
                 value = decl.default
             if decl.type == "list":
-                items[key] = self.read_records(decl, value, base + (key,))
+                items[key] = self.read_records(decl, plan.lists[key].fields, value, base + (key,))
             else:
                 values[key] = value
         if not self.problems:
             self.derive(self.policy.derived_order, values, base, given)
-            for key, decl in self.policy.inputs:
-                if decl.type == "list" and decl.derived_order:
-                    env = dict(values)      # one scope per list: each record overwrites every field
-                    for i, rec in enumerate(items[key]):
-                        env.update(rec)
-                        self.derive(decl.derived_order, rec, base + (key, i), rec, env)
+            for key in plan.derived_lists:
+                order = plan.lists[key].derived
+                env = dict(values)      # one scope per list: each record overwrites every field
+                for i, rec in enumerate(items[key]):
+                    env.update(rec)
+                    self.derive(order, rec, base + (key, i), rec, env)
         return values, items
 
     def by_formula_name(self, given: dict, base: Path) -> dict:
         """A key written full-width (Ａ率) names the fact A率, as in a formula or a CSV header;
         problems about it still point at the key as written, and both spellings is E104."""
+        if given.keys() <= self.policy.facts.keys():
+            return dict(given)      # every key as the policy spells it: nothing to rename
         names = _formula_names(self.policy)
         out: dict = {}
         written: dict = {}          # fact key -> the key as the file wrote it
@@ -198,14 +201,13 @@ class _Reader:
                 self.doc.aliases[base + (k,)] = base + (key,)
         return out
 
-    def read_records(self, decl: FactDecl, records, path) -> list[dict]:
+    def read_records(self, decl: FactDecl, fields: tuple[read_plan.Field, ...], records, path) -> list[dict]:
         out: list[dict] = []
         too_many = limits.records_problem(len(records))
         if too_many:     # located at the first record beyond the limit; none is read
             self.err(too_many[2], path + (limits.MAX_RECORDS,), f"列表“{decl.key}”{too_many[0]}",
                      f"list '{decl.key}': {too_many[1]}")
             return out
-        fields = [(k, f, coercer(f), f.type in _LIMITED) for k, f in decl.inputs]   # looked up once per list
         bools = self.doc.yaml11_bools
         for i, rec in enumerate(records):
             p = path + (i,)
@@ -217,15 +219,14 @@ class _Reader:
                 if k not in decl.fields or decl.fields[k].formula is not None:
                     self.err("E403", p + (k,), f"“{decl.key}”的记录没有字段“{k}”。", f"records of '{decl.key}' have no field '{k}'",
                              **_did_you_mean(str(k), [f for f, x in decl.fields.items() if not x.derived]), at_key=True)
-            for k, f, read, limited in fields:
+            for k, f, read, limited, yaml11_matters in fields:
                 if k in rec:
-                    if bools and f.type not in ("boolean", "text", "texts") \
-                            and json_path(p + (k,)) in bools:   # a name "N" is just text
+                    if bools and yaml11_matters and json_path(p + (k,)) in bools:   # a name "N" is just text
                         self.err("E107", p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”写成了 YAML 1.1 的是非词 {rec[k]}，含义不明确。",
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
                     value, problem = read(f, rec[k])
-                    if problem is None and limited:
+                    if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
                         problem = _beyond_limits(f, value)
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",
@@ -239,44 +240,42 @@ class _Reader:
             out.append(row)
         return out
 
-    def derive(self, order: list[FactDecl], values: dict, path, given, env=None):
-        """Compute derived facts; `order` puts each after the facts its formula reads."""
+    def derive(self, order, values: dict, path, given, env=None) -> None:
+        """Compute derived facts; `order` puts each after the facts its formula reads. The first
+        that cannot be computed, or falls outside its bounds, is a problem and ends the scope."""
         env = values if env is None else env
-
-        def compute(f):
+        for f in order:
             key = f.key
             try:
                 value = expr.compute(f.formula, env)
             except expr.EvalError as exc:
-                zero = _zero_divisor(f.formula.tree, env, given)   # point at the divisor that is 0
-                first = zero or next((n for n in f.formula.names if n in given), None)
-                at = path + ((first,) if first else ())
-                why, why_en = ("除数“" + zero + "”为 0", f"the divisor '{zero}' is 0") if zero else (str(exc), "cannot be computed")
-                self.err("E405", at, f"无法计算“{key}”（{f.formula.text}）：{why}。", f"cannot compute '{key}': {why_en}")
-                raise _Failed
-            if f.expr_type == "number":
+                self._not_computed(f, exc, env, path, given)
+                return
+            if f.type in NUMERIC_TYPES:      # the formula's type is number
                 assert isinstance(value, Decimal)
                 if abs(value) >= expr.MAX_ABS:
                     self.err("E405", path, f"“{key}”的计算结果过大。", f"'{key}' is too large")
-                    raise _Failed
+                    return
                 # a declared min/max binds derived facts too: bands are checked for gaps from min
                 if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
-                    first = next((n for n in f.formula.names if n in given), None)
-                    bound = f"不能小于 {expr.fmt(f.min)}" if f.min is not None and value < f.min else f"不能大于 {expr.fmt(f.max)}"
-                    self.err("E407", path + ((first,) if first else ()),
-                             f"“{key}”（{f.formula.text}）算得 {expr.fmt(value)}，{bound}。",
-                             f"'{key}' computes to {expr.fmt(value)}, outside its declared min/max")
-                    raise _Failed
+                    self._out_of_bounds(f, value, path, given)
+                    return
             values[key] = value
             env[key] = value
-        try:
-            for f in order:
-                compute(f)
-        except _Failed:
-            pass
 
+    def _not_computed(self, f, exc: expr.EvalError, env, path, given) -> None:
+        zero = _zero_divisor(f.formula.tree, env, given)   # point at the divisor that is 0
+        first = zero or next((n for n in f.formula.names if n in given), None)
+        at = path + ((first,) if first else ())
+        why, why_en = ("除数“" + zero + "”为 0", f"the divisor '{zero}' is 0") if zero else (str(exc), "cannot be computed")
+        self.err("E405", at, f"无法计算“{f.key}”（{f.formula.text}）：{why}。", f"cannot compute '{f.key}': {why_en}")
 
-_LIMITED = frozenset(("text", "texts"))    # the fact types _beyond_limits looks at
+    def _out_of_bounds(self, f, value: Decimal, path, given) -> None:
+        first = next((n for n in f.formula.names if n in given), None)
+        bound = f"不能小于 {expr.fmt(f.min)}" if f.min is not None and value < f.min else f"不能大于 {expr.fmt(f.max)}"
+        self.err("E407", path + ((first,) if first else ()),
+                 f"“{f.key}”（{f.formula.text}）算得 {expr.fmt(value)}，{bound}。",
+                 f"'{f.key}' computes to {expr.fmt(value)}, outside its declared min/max")
 
 
 def _beyond_limits(decl: FactDecl, value: object):
@@ -286,10 +285,6 @@ def _beyond_limits(decl: FactDecl, value: object):
     if decl.type == "texts" and isinstance(value, list):
         return next((p for p in map(limits.text_problem, value) if p), None)
     return None
-
-
-class _Failed(Exception):
-    pass
 
 
 def _did_you_mean(name: str, candidates) -> dict:

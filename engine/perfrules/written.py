@@ -33,13 +33,15 @@ class _Scope:
     that are read together, and its money keys."""
     groups: tuple[tuple[str, ...], ...]
     money: tuple[str, ...]
+    required_lists: tuple[str, ...] = ()      # top level only: lists that W103 looks at
 
 
 @lru_cache(maxsize=64)
 def _scopes(policy: Policy) -> dict[str, _Scope]:
     """'' for the top-level facts, a list fact's key for its records."""
     conditions = [r.when.condition.names for r in policy.rules if isinstance(r.when, Holds)]
-    out = {"": _scope(policy.facts, conditions)}
+    top = _scope(policy.facts, conditions)
+    out = {"": _Scope(top.groups, top.money, tuple(k for k, d in policy.facts.items() if d.type == "list" and d.required))}
     for key, decl in policy.inputs:
         if decl.type == "list":
             out[key] = _scope(decl.fields, [])
@@ -63,14 +65,31 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
     """E404 for each value written in another form than the first of the values read with it
     (`values`, `items`: as read, every value of the file readable)."""
     scopes = _scopes(policy)
-    out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), None)
+    top = scopes[""]
+    out = [] if _one_form(top.groups, given) else _mixed(doc, top, policy.facts, given, values, ("facts",), None)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
         if scope.groups and isinstance(records, list):
             decl = policy.facts[key]
             for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
-                out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
+                if not _one_form(scope.groups, rec):
+                    out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
     return out
+
+
+def _one_form(groups: tuple[tuple[str, ...], ...], given: Mapping[str, object]) -> bool:
+    """Every value given in each group written in one form: _mixed would find nothing (it
+    looks only at the nonzero ones among them), so the common case skips it."""
+    for group in groups:
+        first = None
+        for k in group:
+            if k in given:
+                f = form(given[k])
+                if first is None:
+                    first = f
+                elif f != first:
+                    return False
+    return True
 
 
 def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: Mapping[str, object],
@@ -84,7 +103,7 @@ def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: M
             continue        # no value written as text: every one bare, one form
         present = [k for k in group if k in given and values.get(k) != 0]
         if len(present) < 2 or len({form(given[k]) for k in present}) < 2:
-            continue        # the common case: one form throughout, nothing to say
+            continue        # one form throughout, nothing to say
         order = order or {k: n for n, k in enumerate(given)}
         written = sorted(present, key=order.__getitem__)
         for key in written[1:]:
@@ -120,7 +139,7 @@ def notes(doc: Document, policy: Policy, given: Mapping[str, object], values: Ma
     beyond what its unit makes plausible, W103 for a required list given empty."""
     scopes = _scopes(policy)
     out = list(_amounts(doc, policy.facts, scopes[""].money, given, values, ("facts",), ""))
-    out += _empty_lists(doc, policy, given)
+    out += _empty_lists(doc, policy, scopes[""].required_lists, given)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
         if scope.money and isinstance(records, list):
@@ -130,14 +149,13 @@ def notes(doc: Document, policy: Policy, given: Mapping[str, object], values: Ma
     return tuple(out)
 
 
-def _empty_lists(doc: Document, policy: Policy, given: Mapping[str, object]) -> list[Note]:
+def _empty_lists(doc: Document, policy: Policy, keys: Iterable[str], given: Mapping[str, object]) -> list[Note]:
     """W103 for a required list given with no record: its indicators then score as if nothing
     were missed, a full score by omission unless that is really so."""
     return [_note(doc, "W103", ("facts", key),
                   f"必填清单“{key}”（{decl.label or key}）一条记录也没有：按评分办法，没有记录就没有差距，相关指标不扣分；请确认确实如此。",
                   f"the required list '{key}' has no records: its indicators lose nothing for it; check that this is so")
-            for key, decl in policy.facts.items()
-            if decl.type == "list" and decl.required and given.get(key) == []]
+            for key, decl in ((k, policy.facts[k]) for k in keys) if given.get(key) == []]
 
 
 def _amounts(doc: Document, decls: Mapping[str, FactDecl], keys: Iterable[str], given: Mapping[str, object],
@@ -148,12 +166,14 @@ def _amounts(doc: Document, decls: Mapping[str, FactDecl], keys: Iterable[str], 
         decl, raw, value = decls[key], given[key], values[key]
         assert isinstance(value, Decimal)
         unit = decl.unit
-        shown = f"{expr.fmt(value)}{unit}"
         written = written_unit(raw)
+        lo, hi = decl.plausible or (Decimal(0), PLAUSIBLE_MAX[unit])
+        if not (written and written != unit) and lo <= value <= hi:
+            continue        # the common case: nothing to note
+        shown = f"{expr.fmt(value)}{unit}"
         if written and written != unit:
             yield _note(doc, "W101", base + (key,), f"{where}“{key}”写作 {raw}，按 {shown} 计。",
                         f"'{key}' is written {raw}; counted as {shown}")
-        lo, hi = decl.plausible or (Decimal(0), PLAUSIBLE_MAX[unit])
         if not lo <= value <= hi:
             bare = "；若是按元填写，请写明“元”" if not written and value > hi and unit != "元" else ""
             yield _note(doc, "W102", base + (key,),
