@@ -301,7 +301,7 @@ def quoted(value: object) -> str:
 
 
 _ENCODED: dict[Decimal, str] = {}    # equal numbers have one text (order.py), so a memo by value is sound
-_MEMO = 1 << 16
+_MEMO = 4096                    # ~0.5 MB; the values that recur (0, 1, 100%) come early
 
 
 def _encoded(value: Decimal) -> str:

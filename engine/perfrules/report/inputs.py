@@ -46,7 +46,7 @@ def number(value: Decimal, type_: str, lang: str = "zh") -> str:
     key = (str(value), type_, lang)     # str: the exact Decimal (a Decimal key would take -0 for 0)
     text = _NUMBERS.get(key)
     if text is None:
-        if len(_NUMBERS) >= 65536:
+        if len(_NUMBERS) >= 8192:       # bounded: a batch's memory stays flat
             _NUMBERS.clear()
         text = _NUMBERS[key] = _number(value, type_, lang)
     return text
