@@ -18,7 +18,7 @@ import yaml
 from .encoding import MAX_FILE_BYTES, decode, read_text  # re-exported: how a file becomes text
 from .problems import InputError, Problem
 from .yaml_errors import chinese_typing, unclosed_quote, zh_yaml
-from .yaml_nodes import MAX_DEPTH, MAX_NODES, YAML11_BOOL, json_path  # noqa: F401  (re-exported: the loader's limits)
+from .yaml_nodes import MAX_DEPTH, MAX_NODES, YAML11_WORDS, json_path  # noqa: F401  (re-exported: the loader's limits)
 from .yaml_nodes import UNSURE as _UNSURE, check_size_and_duplicates as _check_size_and_duplicates, \
     plain_data as _plain_data
 from .yaml_nodes import _AMBIGUOUS_NUMBER  # noqa: F401  (re-exported: tests write ambiguous numbers quoted)

@@ -30,7 +30,7 @@ class Document(Protocol):
 MAX_NODES = 200_000                   # nodes after expanding aliases
 MAX_DEPTH = 64                        # nesting depth of collections
 
-YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+YAML11_WORDS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())   # YAML 1.1 yes/no words
 # Plain numbers YAML 1.1 and 1.2 read differently (or one of them as text): 0100 (octal 64 /
 # 100), 0o17, 0x1F, 0b11, base 60 (1:35 = 95), 1_000, 1e5 and 1.5e3 (text / a number).
 # Refused wherever they appear (E108), keys included.
@@ -79,12 +79,12 @@ def check_size_and_duplicates(doc: Document) -> None:
                             f"key '{k.value}' appears twice (first on line {first}).",
                         ))
                     seen.setdefault(k.value, k)
-                    if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
+                    if isinstance(v, yaml.ScalarNode) and not v.style and v.value in YAML11_WORDS:  # libyaml: ''
                         doc.yaml11_bools.add(json_path(path + [k.value]))
                 total += visit(k, path + [k.value]) + visit(v, path + [k.value])
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
-                if isinstance(v, yaml.ScalarNode) and not v.style and YAML11_BOOL.match(v.value):  # libyaml: ''
+                if isinstance(v, yaml.ScalarNode) and not v.style and v.value in YAML11_WORDS:  # libyaml: ''
                     doc.yaml11_bools.add(json_path(path + [i]))
                 total += visit(v, path + [i])
         active.discard(key)
@@ -128,7 +128,6 @@ class _Unsure(Exception):
 
 
 _STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
-_YAML11_WORDS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())   # YAML11_BOOL's words
 _NUMBER_START = frozenset("+-.0123456789")     # how every _AMBIGUOUS_NUMBER begins
 
 
@@ -186,12 +185,12 @@ def plain_data(root: yaml.Node, yaml11_bools: set, aliases: bool = True) -> obje
                 keys.add(k.value)
                 if type(v) is Scalar and not aliases:
                     count += 2
-                    if not v.style and v.value in _YAML11_WORDS:
+                    if not v.style and v.value in YAML11_WORDS:
                         yaml11_bools.add(json_path(path + (k.value,)))
                     out[_scalar(k)] = _scalar(v)
                     continue
                 where = path + (k.value,)
-                if type(v) is Scalar and not v.style and v.value in _YAML11_WORDS:
+                if type(v) is Scalar and not v.style and v.value in YAML11_WORDS:
                     yaml11_bools.add(json_path(where))
                 key = build(k, where, depth + 1)
                 out[key] = build(v, where, depth + 1)
@@ -201,7 +200,7 @@ def plain_data(root: yaml.Node, yaml11_bools: set, aliases: bool = True) -> obje
         if kind is yaml.SequenceNode and node.tag == _SEQ:
             items = []
             for i, v in enumerate(children):
-                if type(v) is Scalar and not v.style and v.value in _YAML11_WORDS:
+                if type(v) is Scalar and not v.style and v.value in YAML11_WORDS:
                     yaml11_bools.add(json_path(path + (i,)))
                 items.append(build(v, path + (i,), depth + 1))
             return items
