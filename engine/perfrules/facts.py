@@ -155,7 +155,7 @@ class _Reader:
                              f"'{key}' is a YAML 1.1 yes/no word")
                     continue
                 value, problem = read(decl, raw)
-                if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
+                if problem is None and limited:
                     problem = _beyond_limits(decl, value)
                 if problem:
                     self.err(problem[2], base + (key,), f"事实“{key}”（{decl.label}）{problem[0]}", f"fact '{key}': {problem[1]}")
@@ -226,7 +226,7 @@ class _Reader:
                                  f"'{k}' in record {i + 1} of '{decl.key}' is a YAML 1.1 yes/no word")
                         continue
                     value, problem = read(f, rec[k])
-                    if problem is None and limited and (type(value) is not str or len(value) > limits.MAX_TEXT):  # else nothing to say
+                    if problem is None and limited:
                         problem = _beyond_limits(f, value)
                     if problem:
                         self.err(problem[2], p + (k,), f"“{decl.key}”第 {i + 1} 项的“{k}”{problem[0]}",

@@ -65,30 +65,27 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
     """E404 for each value written in another form than the first of the values read with it
     (`values`, `items`: as read, every value of the file readable)."""
     scopes = _scopes(policy)
-    top = scopes[""]
-    out = [] if _one_form(top.groups, given) else _mixed(doc, top, policy.facts, given, values, ("facts",), None)
+    out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), None)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
         if scope.groups and isinstance(records, list):
             decl = policy.facts[key]
             for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
-                if not _one_form(scope.groups, rec):
-                    out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
+                out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
     return out
 
 
-def _one_form(groups: tuple[tuple[str, ...], ...], given: Mapping[str, object]) -> bool:
-    """Every value given in each group written in one form: _mixed would find nothing (it
-    looks only at the nonzero ones among them), so the common case skips it."""
-    for group in groups:
-        first = None
-        for k in group:
-            if k in given:
-                f = form(given[k])
-                if first is None:
-                    first = f
-                elif f != first:
-                    return False
+def _one_form(group: tuple[str, ...], given: Mapping[str, object]) -> bool:
+    """Every value of the group that is given written in one form (all bare, the common case,
+    included): nothing to say about it."""
+    first = None
+    for k in group:
+        if k in given:
+            f = form(given[k])
+            if first is None:
+                first = f
+            elif f != first:
+                return False
     return True
 
 
@@ -99,8 +96,8 @@ def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: M
     done: set[str] = set()
     order: dict = {}
     for group in scope.groups:
-        if not any(isinstance(given.get(k), str) for k in group):
-            continue        # no value written as text: every one bare, one form
+        if _one_form(group, given):
+            continue
         present = [k for k in group if k in given and values.get(k) != 0]
         if len(present) < 2 or len({form(given[k]) for k in present}) < 2:
             continue        # one form throughout, nothing to say
