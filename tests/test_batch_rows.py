@@ -72,3 +72,33 @@ def test_generated_policies_give_the_same_rows(case):
     compiled = compile_dict(policy)
     for raw, _, _ in departments:
         check("x.jsonl:2", service.evaluate_department(compiled.policy, department(compiled, raw)))
+
+
+SPELLINGS = [  # one fact each, the same value written otherwise, and rows written one after another
+    ("未完成重点工作任务数", ["0", "'0'", "0.0", "1", "'1'"]),
+    ("资产管理违规事项数", ["0", "'0'", "2"]),
+    ("按时编制预算", ["true", "false"]),
+    ("已有内部管理制度", ["[财务审批制度]", "[财务审批制度, 合同管理办法]", "'财务审批制度'", "[]"]),
+    ("全年预算数", ["690.47万元", "6904700元", "'690.47'", "690.470万元"]),
+]
+
+
+@pytest.mark.parametrize("key,spellings", SPELLINGS, ids=[k for k, _ in SPELLINGS])
+def test_a_leaf_remembered_by_its_values_still_shows_each_spelling(key, spellings):
+    """rows remembers a full-marks leaf's text by its facts' values and spellings: a value
+    written otherwise (0 and '0', 万元 and 元, true and false) must still be shown as written."""
+    policy = service.policy("guangzhou/panyu/2023")
+    base = (EXAMPLES / "panyu-jiguan-gongwei-2023.yaml").read_text(encoding="utf-8").split("# 报告自评结论")[0]
+    shown = set()
+    for round_ in range(2):                       # the second round meets every text remembered
+        for spelling in spellings:
+            text = base.replace("facts:\n", f"facts:\n  {key}: {spelling}\n", 1) if key not in base else \
+                "\n".join(f"  {key}: {spelling}" if line.startswith(f"  {key}:") else line for line in base.splitlines())
+            try:
+                doc = load_text(text, f"<{spelling}>")
+                result = service.evaluate_department(policy, read_department(doc, policy))
+            except InputError:
+                continue                          # a spelling the policy refuses has no row
+            check(f"{spelling}.yaml", result)
+            shown.add(rows.jsonl_row("x", result, "zh"))
+    assert len(shown) >= 2, "the spellings should not all give one row"

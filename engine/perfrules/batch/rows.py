@@ -59,11 +59,25 @@ class _Tree:
         node = result.scored.get(ind.id)
         if node is not None:
             return ROW.encode(indicator_node(result, node, lang)), node.score
-        values = result.department.values
-        used = {k: values[k] for k in ind.facts_used if k in values}     # score.full_marks' facts_used
-        read = ",".join(self._read(key, decl) for key, decl in _read_keys(result.policy, tuple(used)))
-        return (self.static.full_marks[ind.id] + ',"facts_used":' + ROW.encode(plain(used))
-                + ',"facts_read":[' + read + "]}"), ind.points2
+        dept = result.department
+        values, written = dept.values, dept.written
+        used = tuple(k for k in ind.facts_used if k in values)     # score.full_marks' facts_used
+        keys = _read_keys(result.policy, used)
+        # the text is the leaf's and, for each fact it shows, its value and how it was written:
+        # most leaves of most rows (a yes/no, a count of 0) have been written before
+        memo = self.static.texts
+        token = (ind.id, *(t for k, _ in keys for t in (_token(values.get(k, _ABSENT)), _token(written.get(k, _ABSENT)))))
+        worth = None not in token
+        text = memo.get(token) if worth else None
+        if text is None:
+            read = ",".join(self._read(key, decl) for key, decl in keys)
+            text = (self.static.full_marks[ind.id] + ',"facts_used":' + ROW.encode(plain({k: values[k] for k in used}))
+                    + ',"facts_read":[' + read + "]}")
+            if worth:
+                if len(memo) >= _TEXTS:       # bounded: a batch's memory stays flat
+                    memo.clear()
+                memo[token] = text
+        return text, ind.points2
 
     def _read(self, key: str, decl: FactDecl) -> str:
         """A fact's facts_read entry; for a leaf nothing fired on, its value is the department's."""
@@ -80,6 +94,7 @@ class _Static:
     """A policy's text that is the same in every row, in one language."""
     openings: dict[str, str]        # indicator id -> '{"id":…,"name":…,"points":…,' (up to its score)
     full_marks: dict[str, str]      # leaf id -> its text up to facts_used when nothing fired (score.full_marks)
+    texts: dict[tuple, str]         # (leaf id, each shown fact's value and spelling as _token) -> its whole text
 
 
 @lru_cache(maxsize=64)
@@ -88,7 +103,29 @@ def _static(policy: Policy, lang: str) -> _Static:
     full_marks = {leaf.id: ROW.encode({**identity(leaf, lang), "score": money(leaf.points2), "deduction": money(ZERO),
                                        **leaf_fields(leaf, [])})[:-1]
                   for leaf in policy.leaves()}
-    return _Static(openings, full_marks)
+    return _Static(openings, full_marks, {})
+
+
+_TEXTS = 4096
+_ABSENT = object()       # a fact not read, or one the file did not write (a default, or derived)
+
+
+def _token(value: object) -> tuple | None:
+    """A value as a memo key that tells apart what the row would print apart: its type with it
+    (1 == True == Decimal(1)), a Decimal by its exact text (0 == 0.00), a list element by element;
+    None for what is not worth a key (records), so that the text is written afresh."""
+    kind = type(value)
+    if kind is Decimal:
+        return (kind, str(value))
+    if kind in _SCALARS or value is _ABSENT:
+        return (kind, value)
+    if kind is list or kind is tuple:
+        parts = tuple(_token(v) for v in value)    # type: ignore[attr-defined]
+        return None if None in parts else (kind, parts)
+    return None
+
+
+_SCALARS = frozenset((str, bool, int, float, type(None)))
 
 
 @lru_cache(maxsize=4096)
