@@ -94,6 +94,8 @@ def measure(folder: Path, batch_cmd: list[str], root: Path, rounds: int, zen: bo
     seconds: dict[str, list[float]] = {k: [] for k in cmds}
     notes: dict[str, str] = {}
     inproc = []
+    for cmd in cmds.values():      # a warm-up run of each writes its bytecode (bench.py runs all as installed)
+        _wall(cmd, root)
     for _ in range(rounds):
         for key, cmd in cmds.items():
             t, why = _wall(cmd, root)
