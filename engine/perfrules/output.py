@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,7 +104,7 @@ def _link_beside(fd: int, real: Path, directory: Path) -> Path:
     fds = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for _ in range(100):
-            tmp = directory / f".{real.name}.{secrets.token_hex(4)}.tmp"
+            tmp = directory / f".{real.name}.{os.urandom(4).hex()}.tmp"
             try:
                 os.link(str(fd), tmp, src_dir_fd=fds, follow_symlinks=True)
             except FileExistsError:
@@ -151,7 +150,7 @@ def _create_beside(target: Path, directory: Path) -> Path:
     means setting it, which races with other threads. O_EXCL: never someone else's file."""
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = directory / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        tmp = directory / f".{target.name}.{os.urandom(4).hex()}.tmp"
         try:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
