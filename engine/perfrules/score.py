@@ -22,29 +22,37 @@ from .problems import InputError, Note
 
 ZERO = Decimal("0.00")
 _NO_EN: Mapping[str, object] = {"_en": ""}    # hides a fill's English fields from its templates
+_MISSING = object()
 
 
 class _Fields(Mapping[str, object]):
     """A reason's fields without copying them: mappings looked up first to last (the first
     that has a key gives its value), as if merged {**last, …, **first}."""
     __slots__ = ("maps",)
+    maps: tuple[Mapping[str, object], ...]
 
     def __init__(self, *maps: Mapping[str, object]):
-        self.maps = maps
+        # a _Fields among them lends its own mappings: one flat loop per lookup, not one per level
+        self.maps = tuple(n for m in maps for n in (m.maps if type(m) is _Fields else (m,)))
 
     def __getitem__(self, key: str) -> object:
         for m in self.maps:
-            if key in m:
-                return m[key]
+            value = m.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
-        return any(key in m for m in self.maps)
+        for m in self.maps:
+            if key in m:
+                return True
+        return False
 
     def get(self, key, default=None):
         for m in self.maps:
-            if key in m:
-                return m[key]
+            value = m.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
         return default
 
     def __iter__(self) -> Iterator[str]:

@@ -77,6 +77,8 @@ def rounded(value: Decimal, places: int, edges: Sequence[Decimal] = ()) -> Decim
 
 def show(value, spec: str = "", lang: str = "zh", edges: Sequence[Decimal] = ()) -> str:
     """A value as it reads in a report, never across one of `edges` from where it lies."""
+    if type(value) is Decimal:       # most fields of most reasons: straight to the number
+        return _number(value, spec, edges)
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, (list, tuple)):
@@ -85,14 +87,17 @@ def show(value, spec: str = "", lang: str = "zh", edges: Sequence[Decimal] = ())
             return ("、" if lang == "zh" else ", ").join(parts)
         return join_names(parts, lang)
     if isinstance(value, (int, Decimal)):
-        value = Decimal(value)
-        if spec.endswith("%"):
-            places = int(spec[1]) if len(spec) > 1 else 2
-            return format(rounded(shift(value, 2), places, [shift(e, 2) for e in edges]), "f") + "%"
-        if spec.endswith("f"):
-            return format(rounded(value, int(spec[1]), edges), "f")
-        return fmt(rounded(value, 6, edges)) if value != value.to_integral_value() else fmt(value)
+        return _number(Decimal(value), spec, edges)
     return str(value)
+
+
+def _number(value: Decimal, spec: str, edges: Sequence[Decimal]) -> str:
+    if spec.endswith("%"):
+        places = int(spec[1]) if len(spec) > 1 else 2
+        return format(rounded(shift(value, 2), places, [shift(e, 2) for e in edges] if edges else ()), "f") + "%"
+    if spec.endswith("f"):
+        return format(rounded(value, int(spec[1]), edges), "f")
+    return fmt(rounded(value, 6, edges)) if value != value.to_integral_value() else fmt(value)
 
 
 OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)   # [[…{x}…]]: left out when a field in it is empty
