@@ -215,6 +215,22 @@ def test_deterministic_across_processes():
 
 # ---- issue 8: text a department wrote cannot forge report lines -----------------------------
 
+def test_shown_changes_exactly_what_its_table_changes():
+    """present.shown skips str.translate when its search finds nothing to change: the two must
+    agree on every character the table names and on text around it."""
+    from hypothesis import given, settings, strategies as st
+    from perfrules.report.present import _SHOWN, shown
+    for c in range(0x3000):
+        text = f"财务{chr(c)}制度"
+        assert shown(text) == text.translate(_SHOWN), hex(c)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from([chr(c) for c in _SHOWN] + list("部门a 1%"))))
+    def agree(text):
+        assert shown(text) == text.translate(_SHOWN)
+    agree()
+
+
 def test_user_text_cannot_forge_lines_in_text_and_markdown_but_json_keeps_it():
     import yaml as pyyaml
     from perfrules.load import load_text
