@@ -32,8 +32,9 @@ def jsonl_row(source: str, result: Result, lang: str) -> str:
     """writers.jsonl_line(source, to_dict(result, lang)), from fragments."""
     if result.overridden:       # rare: the general path, not a second copy of the 认定 fields
         return jsonl_line(source, to_dict(result, lang))
-    head, tail = parts(result, lang)
-    tree = _Tree(result, lang)
+    memo: dict = {}         # report.json._used: each scored leaf's facts as JSON data, made once
+    head, tail = parts(result, lang, memo)
+    tree = _Tree(result, lang, memo)
     indicators = ",".join(tree.text(ind)[0] for ind in result.policy.indicators)
     return (ROW.encode({"source": source, **head})[:-1] + ',"indicators":[' + indicators + "],"
             + ROW.encode(tail)[1:] + "\n")
@@ -42,8 +43,8 @@ def jsonl_row(source: str, result: Result, lang: str) -> str:
 class _Tree:
     """One row's indicator nodes as JSON text; remembers each fact's facts_read entry."""
 
-    def __init__(self, result: Result, lang: str):
-        self.result, self.lang = result, lang
+    def __init__(self, result: Result, lang: str, memo: dict):
+        self.result, self.lang, self.memo = result, lang, memo
         self.static = _static(result.policy, lang)
         self.read: dict[str, str] = {}
 
@@ -58,7 +59,7 @@ class _Tree:
         assert isinstance(ind, Leaf)
         node = result.scored.get(ind.id)
         if node is not None:
-            return ROW.encode(indicator_node(result, node, lang)), node.score
+            return ROW.encode(indicator_node(result, node, lang, self.memo)), node.score
         dept = result.department
         values, written = dept.values, dept.written
         used = tuple(k for k in ind.facts_used if k in values)     # score.full_marks' facts_used

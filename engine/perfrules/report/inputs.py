@@ -148,9 +148,14 @@ def _differs(inp: Input, shown_zh: str | None = None) -> bool:
     return str(plain(w)) != (show(inp.value, inp.type, "zh") if shown_zh is None else shown_zh)
 
 
-def as_json(inp: Input, lang: str = "zh") -> dict[str, object]:
-    """One input in the JSON report: exact value (Decimal as text), type, how it was shown and obtained."""
-    out: dict[str, object] = {"key": inp.key, "type": inp.type, "value": plain(inp.value), "source": inp.source}
+AFRESH = object()      # as_json's `value` when the caller has not made it already
+
+
+def as_json(inp: Input, lang: str = "zh", value: object = AFRESH) -> dict[str, object]:
+    """One input in the JSON report: exact value (Decimal as text), type, how it was shown and
+    obtained. value: plain(inp.value), if the caller has it already."""
+    out: dict[str, object] = {"key": inp.key, "type": inp.type, "value": plain(inp.value) if value is AFRESH else value,
+                              "source": inp.source}
     shown_zh: str | None = None      # what _differs compares with, when this is it
     if isinstance(inp.value, Decimal):
         shown = out["shown"] = number(inp.value, inp.type, lang)
