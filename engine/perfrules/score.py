@@ -32,8 +32,11 @@ class _Fields(Mapping[str, object]):
     maps: tuple[Mapping[str, object], ...]
 
     def __init__(self, *maps: Mapping[str, object]):
-        # a _Fields among them lends its own mappings: one flat loop per lookup, not one per level
-        self.maps = tuple(n for m in maps for n in (m.maps if type(m) is _Fields else (m,)))
+        self.maps = maps
+
+    def over(self, first: Mapping[str, object]) -> "_Fields":
+        """`first`, then these: one flat loop per lookup, not one per level of nesting."""
+        return _Fields(first, *self.maps)
 
     def __getitem__(self, key: str) -> object:
         for m in self.maps:
@@ -94,11 +97,12 @@ class IndicatorResult:
         for zh, en, fill in self.fills:
             en_fields = fill.get("_en", {})
             assert isinstance(en_fields, dict)
-            fields = _Fields(_NO_EN, fill)     # the English fields are no field of the template
+            # the English fields are no field of the template
+            fields = fill.over(_NO_EN) if isinstance(fill, _Fields) else _Fields(_NO_EN, fill)
             if lang == "zh":
                 out.append(template.fill(zh, fields, "zh"))
             elif en:
-                out.append(template.fill(en, _Fields(en_fields, fields), "en"))
+                out.append(template.fill(en, fields.over(en_fields), "en"))
             else:       # no English template: the Chinese one, as written
                 out.append(template.fill(zh, fields, "en"))
         if self.capped:
