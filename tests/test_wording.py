@@ -3,9 +3,11 @@ decided against, intervals in prose, and a capped deduction that says what was d
 was given. Expected sentences are written by hand."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfrules import expr, template
 from test_methods import per_unit, policy, run
@@ -46,6 +48,26 @@ def test_an_interval_reads_as_prose(text, zh, en):
 ])
 def test_a_number_is_never_shown_across_its_edge(value, spec, edges, shown):
     assert template.show(value, spec, "zh", edges) == shown
+
+
+@settings(max_examples=2000, deadline=None)
+@given(v=st.decimals(min_value=-10**12, max_value=10**12, places=None, allow_nan=False, allow_infinity=False),
+       places=st.integers(0, 12),
+       edges=st.lists(st.decimals(min_value=-10**6, max_value=10**6, allow_nan=False, allow_infinity=False), max_size=3))
+def test_rounded_is_half_up_and_keeps_every_side(v, places, edges):
+    """template.rounded: half-up to `places` where that keeps the value on its side of (or on)
+    each edge; otherwise as few more places as that takes, and never fewer digits than given."""
+    got = template.rounded(v, places, edges)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        assert all((got > e) - (got < e) == (v > e) - (v < e) for e in edges)
+        wanted = places
+        while True:           # the fewest places from `places` on that keep every side
+            shown = v.quantize(D(1).scaleb(-wanted), rounding=ROUND_HALF_UP)
+            if -v.as_tuple().exponent <= wanted or all((shown > e) - (shown < e) == (v > e) - (v < e) for e in edges):
+                break
+            wanted += 1
+        assert got == shown and got.as_tuple().exponent == shown.as_tuple().exponent
 
 
 BANDS = """

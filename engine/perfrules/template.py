@@ -66,6 +66,12 @@ def rounded(value: Decimal, places: int, edges: Sequence[Decimal] = ()) -> Decim
     if exact <= places and len(digits) + places - exact <= _PREC:   # exact already: no rounding, no wider context
         return value.quantize(_PLACES[places], rounding=ROUND_HALF_UP) if places < len(_PLACES) else \
             value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if places < len(_PLACES) and value.adjusted() + 1 + places <= _PREC:
+        # the first try fits the default precision (as every share and amount of a report does):
+        # no wider context to set up; quantize rounds the exact value whatever the precision
+        shown = value.quantize(_PLACES[places], rounding=ROUND_HALF_UP)
+        if all(_side(shown, e) == _side(value, e) for e in edges):
+            return shown
     with localcontext() as ctx:
         ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + exact + 2)
         while True:
