@@ -4,9 +4,12 @@ writers.jsonl_line(source, report.json.to_dict(result, lang)), in about a third 
 to_dict stays the one definition of the row's shape; tests/test_batch_rows.py checks that both
 give the same bytes. What is cheaper here: a leaf nothing fired on (most leaves of most rows)
 is written from its policy's text, encoded once per policy, leaf and language, plus its facts;
-each fact's facts_read entry is encoded once per row, however many leaves read it; the full
-indicator tree is never built. A leaf that was scored goes through to_dict's own _node. JSON
-text of an object is its fields' texts joined, so these pieces join to exactly json.dumps' text.
+each fact's facts_read entry is encoded once per row, however many leaves read it, and a
+full-marks leaf's whole text is remembered by its facts' values and spellings; the full
+indicator tree is never built. A leaf that was scored is written from its policy's text (id,
+name, points; method, confidence, basis) and its own (score, reasons, facts), its facts made
+into JSON data once for the node and its deduction (report.json.used_data). JSON text of an
+object is its fields' texts joined, so these pieces join to exactly json.dumps' text.
 """
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ from typing import TYPE_CHECKING
 
 from ..model import Group, Indicator, Leaf
 from ..report import inputs
-from ..report.json import identity, indicator_node, leaf_fields, parts, to_dict
+from ..report.json import identity, leaf_fields, parts, to_dict, used_data
 from ..report.present import money, plain
 from .writers import ROW, jsonl_line
 
 if TYPE_CHECKING:
     from ..model import FactDecl, Policy
-    from ..score import Result
+    from ..score import IndicatorResult, Result
 
 ZERO = Decimal("0.00")
 
@@ -32,7 +35,7 @@ def jsonl_row(source: str, result: Result, lang: str) -> str:
     """writers.jsonl_line(source, to_dict(result, lang)), from fragments."""
     if result.overridden:       # rare: the general path, not a second copy of the 认定 fields
         return jsonl_line(source, to_dict(result, lang))
-    memo: dict = {}         # report.json._used: each scored leaf's facts as JSON data, made once
+    memo: dict = {}         # report.json.used_data: each scored leaf's facts as JSON data, made once
     head, tail = parts(result, lang, memo)
     tree = _Tree(result, lang, memo)
     indicators = ",".join(tree.text(ind)[0] for ind in result.policy.indicators)
@@ -59,7 +62,7 @@ class _Tree:
         assert isinstance(ind, Leaf)
         node = result.scored.get(ind.id)
         if node is not None:
-            return ROW.encode(indicator_node(result, node, lang, self.memo)), node.score
+            return self._scored(ind, node), node.score
         dept = result.department
         values, written = dept.values, dept.written
         used = tuple(k for k in ind.facts_used if k in values)     # score.full_marks' facts_used
@@ -80,6 +83,22 @@ class _Tree:
                 memo[token] = text
         return text, ind.points2
 
+    def _scored(self, leaf: Leaf, node: IndicatorResult) -> str:
+        """to_dict's node of a leaf that was scored, its policy's text written once per policy
+        (id, name, points; method, confidence, basis), the rest from this row (no 认定 here:
+        a row with one goes through to_dict whole)."""
+        result, lang = self.result, self.lang
+        used = used_data(node, self.memo)
+        given = node.facts_used
+        read = [inputs.as_json(i, lang, used[i.key] if i.key in given and i.value is given[i.key] else inputs.AFRESH)
+                for i in inputs.leaf_inputs(result, node)]
+        tail: dict[str, object] = {"reasons": node.reasons if lang == "zh" else node.reasons_en,
+                                   "facts_used": used, "facts_read": read}
+        if node.notes:
+            tail["notes"] = node.note_texts(lang)
+        return (self.static.openings[leaf.id] + f'"score":"{money(node.score)}","deduction":"{money(node.deduction)}",'
+                + self.static.methods[leaf.id] + ROW.encode(tail)[1:])
+
     def _read(self, key: str, decl: FactDecl) -> str:
         """A fact's facts_read entry; for a leaf nothing fired on, its value is the department's."""
         text = self.read.get(key)
@@ -96,6 +115,7 @@ class _Static:
     openings: dict[str, str]        # indicator id -> '{"id":…,"name":…,"points":…,' (up to its score)
     full_marks: dict[str, str]      # leaf id -> its text up to facts_used when nothing fired (score.full_marks)
     texts: dict[tuple, str]         # (leaf id, each shown fact's value and spelling as _token) -> its whole text
+    methods: dict[str, str]         # leaf id -> '"method":…,"confidence":…,"basis":…,' (leaf_fields up to its reasons)
 
 
 @lru_cache(maxsize=64)
@@ -104,7 +124,9 @@ def _static(policy: Policy, lang: str) -> _Static:
     full_marks = {leaf.id: ROW.encode({**identity(leaf, lang), "score": money(leaf.points2), "deduction": money(ZERO),
                                        **leaf_fields(leaf, [])})[:-1]
                   for leaf in policy.leaves()}
-    return _Static(openings, full_marks, {})
+    methods = {leaf.id: ROW.encode({k: v for k, v in leaf_fields(leaf, []).items() if k != "reasons"})[1:-1] + ","
+               for leaf in policy.leaves()}
+    return _Static(openings, full_marks, {}, methods)
 
 
 _TEXTS = 4096

@@ -17,21 +17,16 @@ if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
 
 
-def indicator_node(result: Result, node: IndicatorResult, lang: str, memo: dict | None = None) -> dict[str, object]:
-    """memo: see _used. Without it every value of the node is made afresh."""
+def indicator_node(result: Result, node: IndicatorResult, lang: str) -> dict[str, object]:
     ind = node.indicator
     out = {**identity(ind, lang), "score": money(node.score), "deduction": money(node.deduction)}
     if node.children:
-        out["children"] = [indicator_node(result, c, lang, memo) for c in node.children]
+        out["children"] = [indicator_node(result, c, lang) for c in node.children]
     else:
         assert isinstance(ind, Leaf)          # a group has children (policy.schema.json: minItems 1)
         out.update(leaf_fields(ind, node.reasons if lang == "zh" else node.reasons_en))
-        used = _used(node, memo)
-        given = node.facts_used
-        out.update({"facts_used": used,
-                    "facts_read": [inputs.as_json(i, lang, used[i.key] if memo is not None and i.key in given
-                                                  and i.value is given[i.key] else inputs.AFRESH)
-                                   for i in inputs.leaf_inputs(result, node)]})
+        out.update({"facts_used": plain(node.facts_used),
+                    "facts_read": [inputs.as_json(i, lang) for i in inputs.leaf_inputs(result, node)]})
         if node.notes:
             out["notes"] = node.note_texts(lang)
         if node.override is not None:
@@ -64,7 +59,7 @@ def _override(node: IndicatorResult) -> dict[str, object]:
     return out
 
 
-def _used(node: IndicatorResult, memo: dict | None) -> dict[str, object]:
+def used_data(node: IndicatorResult, memo: dict | None) -> dict[str, object]:
     """A leaf's facts_used as JSON data. A caller that encodes the row at once (batch.rows) passes
     a memo, one per row: a leaf's records are then made into JSON data once, not for its
     facts_used, its facts_read and its deduction each (the three then share that data, which
@@ -84,7 +79,7 @@ def to_dict(result: Result, lang: str = "zh") -> dict[str, object]:
 
 def parts(result: Result, lang: str, memo: dict | None = None) -> tuple[dict[str, object], dict[str, object]]:
     """The fields before "indicators" and those after it (batch.rows writes the tree between;
-    memo: see _used)."""
+    memo: see used_data)."""
     p = result.policy
     by_id = p.indicator_index
     head = {
@@ -103,7 +98,7 @@ def parts(result: Result, lang: str, memo: dict | None = None) -> tuple[dict[str
         "deductions": [
             {"indicator": d.indicator.id, "name": name(d.indicator, lang),
              "path": [name(by_id[a], lang) for a in d.indicator.ancestors],
-             "points": money(d.deduction), "reason": reason_text(d, lang), "facts_used": _used(d, memo)}
+             "points": money(d.deduction), "reason": reason_text(d, lang), "facts_used": used_data(d, memo)}
             for d in result.deductions],
         "warnings": [n.as_dict(lang) for n in result.warnings],
     }
