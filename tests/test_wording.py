@@ -70,6 +70,17 @@ def test_rounded_is_half_up_and_keeps_every_side(v, places, edges):
         assert got == shown and got.as_tuple().exponent == shown.as_tuple().exponent
 
 
+@settings(max_examples=2000, deadline=None)
+@given(v=st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [D("0"), D("-0"), D("0.0"), D("-0.00"), D("1.50"), D("100"), D("1E+2"), D("0.0000001"), D("5.0"),
+     D("12345678901234567890123456.7"), D("1234567890123456789012345678.9"), D("0.12345678901234567890123456789")]))
+def test_fmt_drops_trailing_zeros_and_never_writes_an_exponent(v):
+    """expr.fmt returns str(v) where that already is its text: the same as the integral value,
+    or the value normalised (to the context's 28 digits), written without an exponent."""
+    wanted = format(v.to_integral_value(), "f") if v == v.to_integral_value() else format(v.normalize(), "f")
+    assert expr.fmt(v) == wanted
+
+
 BANDS = """
 kind: bands
 value: 率
