@@ -74,7 +74,7 @@ class IndicatorResult:
     children: list["IndicatorResult"] = field(default_factory=list)
     fired: list[int] = field(default_factory=list)
     # reason templates and their fields; filled only when a report asks (batch rarely does)
-    fills: list[tuple[str, str, Mapping[str, object]]] = field(default_factory=list, repr=False)
+    fills: list[tuple[str, str, _Fields]] = field(default_factory=list, repr=False)
     capped: bool = False
     override: Override | None = None       # the 认定 applied, if any
     rules_score: Decimal | None = None     # with an override: what the rules alone gave
@@ -97,8 +97,7 @@ class IndicatorResult:
         for zh, en, fill in self.fills:
             en_fields = fill.get("_en", {})
             assert isinstance(en_fields, dict)
-            # the English fields are no field of the template
-            fields = fill.over(_NO_EN) if isinstance(fill, _Fields) else _Fields(_NO_EN, fill)
+            fields = fill.over(_NO_EN)     # the English fields are no field of the template
             if lang == "zh":
                 out.append(template.fill(zh, fields, "zh"))
             elif en:
