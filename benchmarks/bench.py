@@ -241,24 +241,19 @@ def measure_rss(n: int, seed: int) -> dict:
 
 # ---- (e) start-up wall time ---------------------------------------------------------------------
 
-def wall_times(runs: int, cached: bool, env: dict | None = None) -> tuple[float, float]:
-    """Median wall times of the two commands. cached: bytecode is written to (and read from) a
-    temporary PYTHONPYCACHEPREFIX, after one warm-up run each, as in a normal installation;
-    otherwise the environment `env` as the benchmark found it (PYTHONDONTWRITEBYTECODE=1
-    compiles perfrules from source)."""
+def wall_times(runs: int, env: dict | None = None) -> tuple[float, float]:
+    """Median wall times of the two commands: as installed (the run's environment, see _run:
+    bytecode cached, written by one untimed warm-up run each), or in `env`, the environment as
+    the benchmark found it (PYTHONDONTWRITEBYTECODE=1 compiles perfrules from source)."""
     cmds = {"perfrules": perfrules_cmd() + ["evaluate", EXAMPLE], "imports": [sys.executable, "-c", IMPORTS]}
     times = {k: [] for k in cmds}
-    with tempfile.TemporaryDirectory(prefix="perfrules-pycache-") as prefix:
-        env = dict(os.environ if env is None else env)
-        if cached:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = prefix
-        for i in range(runs + cached):
-            for k, cmd in cmds.items():        # interleaved, like the rounds above
-                t0 = time.perf_counter()
-                subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-                if i or not cached:            # the first cached run only writes the bytecode
-                    times[k].append(time.perf_counter() - t0)
+    cached = env is None
+    for i in range(runs + cached):
+        for k, cmd in cmds.items():        # interleaved, like the rounds above
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            if i or not cached:            # the first cached run only writes the bytecode
+                times[k].append(time.perf_counter() - t0)
     return statistics.median(times["perfrules"]), statistics.median(times["imports"])
 
 
@@ -441,12 +436,12 @@ def _run(args, prefix: str, as_found: dict) -> int:
     target("rss_ratio", large["maxrss_mb"] / small["maxrss_mb"], "<=", 1.3)
 
     print(f"\nStart-up: median wall time of {wall_runs} runs each, interleaved, bytecode cached (as installed)")
-    wp, wi = wall_times(wall_runs, cached=True)
+    wp, wi = wall_times(wall_runs)
     say("wall_perfrules", f"{wp * 1000:.0f} ms", f"perfrules evaluate {EXAMPLE}")
     say("wall_imports", f"{wi * 1000:.0f} ms", f'python -c "{IMPORTS}"')
     target("wall_ratio", wp / wi, "<=", 1.3)
     if as_found.get("PYTHONDONTWRITEBYTECODE"):
-        wp, wi = wall_times(wall_runs, cached=False, env=as_found)
+        wp, wi = wall_times(wall_runs, env=as_found)
         say("wall_uncached", f"{wp / wi:.2f}x", f"{wp * 1000:.0f} ms vs {wi * 1000:.0f} ms: PYTHONDONTWRITEBYTECODE is set here, "
             "so an editable perfrules is compiled from source on every run (its dependencies have .pyc)")
 
