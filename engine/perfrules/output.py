@@ -19,7 +19,7 @@ import os
 import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .problems import InputError, Problem
 
@@ -103,15 +103,21 @@ def _link_beside(fd: int, real: Path, directory: Path) -> Path:
     link, only when given a directory descriptor)."""
     fds = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for _ in range(100):
-            tmp = directory / f".{real.name}.{os.urandom(4).hex()}.tmp"
-            try:
-                os.link(str(fd), tmp, src_dir_fd=fds, follow_symlinks=True)
-            except FileExistsError:
-                continue
-            return tmp
+        return _free_name(real, directory, lambda tmp: os.link(str(fd), tmp, src_dir_fd=fds, follow_symlinks=True))
     finally:
         os.close(fds)
+
+
+def _free_name(real: Path, directory: Path, claim: Callable[[Path], object]) -> Path:
+    """A random temporary name beside `real` in `directory`, once `claim` has taken it (claim
+    raises FileExistsError for a name already there: another is tried, 100 in all)."""
+    for _ in range(100):
+        tmp = directory / f".{real.name}.{os.urandom(4).hex()}.tmp"
+        try:
+            claim(tmp)
+        except FileExistsError:
+            continue
+        return tmp
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(directory))
 
 
@@ -149,15 +155,7 @@ def _create_beside(target: Path, directory: Path) -> Path:
     applies the umask (and any default ACL) itself, as for any new file: reading the umask
     means setting it, which races with other threads. O_EXCL: never someone else's file."""
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        tmp = directory / f".{target.name}.{os.urandom(4).hex()}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(directory))
+    return _free_name(target, directory, lambda tmp: os.close(os.open(tmp, flags, 0o666)))
 
 
 def refuse_inputs(output: str | Path, inputs: Iterable[str | Path]) -> None:
