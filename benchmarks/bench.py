@@ -55,6 +55,11 @@ LABELS = {
     "capacity": "(a) machine capacity, 2 processes / 1",
     "plain": "(b) plain-Python floor, 1 core",
     "plain_agree": "(b) plain-Python scores equal to perfrules'",
+    "parse": "(b) json.loads of the line alone",
+    "core": "(b) durable_rules' C core alone",
+    "bound_rate": "(b) floor + durable C core, nothing else",
+    "bound_ratio": "(b) the best perfrules / plain-Python can be",
+    "budget": "(b) left for reading, checking, explaining",
     "zen": "(c) zen-engine decision graph, 1 core",
     "zen_only": "(c) zen-engine, decision call only",
     "zen_agree": "(c) zen-engine scores equal to perfrules'",
@@ -119,6 +124,41 @@ def run_plain(lines: list[str], _=None) -> list[Decimal]:
     return [plain.score(loads(line)) for line in lines]
 
 
+def run_parse(lines: list[str], _=None) -> list:
+    return [loads(line) for line in lines]
+
+
+def durable_core_setup(lines: list[str], policy) -> list[tuple[int, str, str]]:
+    """(ruleset handle, sid, JSON text) for each durable session of each department: what
+    durable's C core is given, encoded beforehand exactly as the matcher encodes it."""
+    from perfrules import service
+    from perfrules.facts import read_department
+    from perfrules.load import Document
+    from perfrules.matcher.durable import DurableMatcher, asserted
+    matcher = service.default().matcher
+    assert isinstance(matcher, DurableMatcher)
+    prepared = service.default().prepared(policy)
+    return [(handle, sid, asserted(facts, sid))
+            for i, line in enumerate(lines, 1)
+            for _, handle, sid, facts in matcher.sessions(prepared, read_department(Document(f"<line {i}>", loads(line), None), policy))]
+
+
+def run_durable_core(sessions: list[tuple[int, str, str]], _=None) -> int:
+    """durable's C core alone, as the matcher calls it: assert a session's facts, run its
+    actions, delete it. Returns the number of actions run."""
+    import durable_rules_engine as core
+    actions = 0
+    for handle, sid, text in sessions:
+        _, state = core.assert_facts(handle, text)
+        started = core.start_action_for_state(handle, state)
+        message = started[1] if started else None
+        while message:
+            actions += 1
+            message = core.complete_and_start_action(handle, state)
+        core.delete_state(handle, sid)
+    return actions
+
+
 def run_zen(lines: list[str], decision) -> list[Decimal]:
     ctx = zen_graph.context
     return [Decimal(repr(decision.evaluate(ctx(loads(line)))["result"]["score"])).quantize(CENT) for line in lines]
@@ -150,6 +190,22 @@ def pin_one_core() -> tuple[set | None, str]:
         return cpus, f"pinned to CPU {one}"
     except (AttributeError, OSError):
         return None, "not pinned (no sched_setaffinity here); single-threaded anyway"
+
+
+def bounds(n: int, seconds: dict, actions: int) -> None:
+    """What no design can avoid while durable decides: the floor's own work (parsing the line and
+    its arithmetic) plus durable's C core; what that leaves, per department, for everything else
+    within both library-path targets (10,000/s and 0.5x the floor), and what perfrules spends on it."""
+    us = {k: seconds[k] / n * 1e6 for k in ("perfrules", "plain", "parse", "core")}
+    say("parse", rate(n, seconds["parse"]), f"{us['parse']:.1f} µs a department, of the floor's {us['plain']:.1f} µs")
+    say("core", rate(n, seconds["core"]), f"{us['core']:.1f} µs a department, {actions / n:.1f} actions: "
+        "its facts encoded beforehand as the matcher encodes them")
+    least = us["plain"] + us["core"]
+    say("bound_rate", rate(n, (seconds["plain"] + seconds["core"])), "with nothing else: no checks, no encoding, no explanation")
+    say("bound_ratio", f"{us['plain'] / least:.3f}x", "floor / (floor + C core)")
+    left = min(100.0, 2 * us["plain"]) - least
+    say("budget", f"{left:.1f} µs", f"a department, within both targets (min(100 µs, 2 x floor) - floor - C core); "
+        f"perfrules spends {us['perfrules'] - least:.1f} µs on them")
 
 
 # ---- (a) perfrules batch, end to end -----------------------------------------------------------
@@ -352,7 +408,8 @@ def _run(args, prefix: str, as_found: dict) -> int:
 
     # (a), (b), (c) on one core, interleaved rounds, the same lines for all
     saved, pin_note = pin_one_core()
-    engines = {"perfrules": (run_perfrules, lines, policy), "plain": (run_plain, lines, None)}
+    engines = {"perfrules": (run_perfrules, lines, policy), "plain": (run_plain, lines, None),
+               "parse": (run_parse, lines, None), "core": (run_durable_core, durable_core_setup(lines, policy), None)}
     if decision is not None:
         contexts = [zen_graph.context(loads(line)) for line in lines]
         engines["zen"] = (run_zen, lines, decision)
@@ -378,6 +435,7 @@ def _run(args, prefix: str, as_found: dict) -> int:
     say("perfrules", rate(n, seconds["perfrules"]), "read_department + service.evaluate_department, durable_rules session per department")
     say("plain", rate(n, seconds["plain"]), "no validation, no explanation")
     say("plain_agree", f"{agree('plain'):,} of {n:,}")
+    bounds(n, seconds, scores["core"])
     if decision is None:
         for key in ("zen", "zen_only", "zen_agree"):
             say(key, "n/a", zen_note)

@@ -5,6 +5,7 @@ import re
 import threading
 
 import pytest
+import yaml
 
 from conftest import PANYU_FACTS, PANYU_POLICY, RULES
 from perfrules.matcher.durable import DurableMatcher
@@ -96,6 +97,30 @@ def test_department_facts_are_small_flat_text(panyu):
     rate = dept.values["预算资金支出率"]
     assert len(rate.as_tuple().digits) == 28 and fact[compiled.shards[0].codes["预算资金支出率"]] == encode(rate)
     assert [it["v"] for it in items if it["n"] == "4"] == [encode(dept.items["绩效指标"][4]["差距率"])]
+
+
+def test_sessions_give_the_c_core_each_record_once_closed_with_its_session_id(panyu):
+    """What the C core is given (DurableMatcher.sessions, then asserted; bench.py times the C
+    core alone on it): one JSON array per session, every fact in it carrying that session's id;
+    a list longer than one session's share goes on in further sessions, each record in one."""
+    from perfrules import service
+    from perfrules.limits import ITEM_FACTS_PER_SESSION
+    from perfrules.matcher.durable import asserted
+    compiled, _ = panyu
+    n = 2 * ITEM_FACTS_PER_SESSION + 7
+    data = yaml.safe_load(PANYU_FACTS.read_text(encoding="utf-8"))
+    data["facts"]["绩效指标"] = [{"名称": f"指标{i}", "类别": "产出", "目标值": 100, "实际值": 80 + i % 21} for i in range(n)]
+    dept = read_department(load_text(json.dumps(data, ensure_ascii=False), "long.yaml"), compiled.policy)
+    matcher = service.default().matcher
+    sessions = list(matcher.sessions(service.default().prepared(compiled.policy), dept))
+    assert len(sessions) == 3 and len({sid for _, _, sid, _ in sessions}) == 3
+    seen = []
+    for _, _, sid, facts in sessions:
+        given = json.loads(asserted(facts, sid))
+        assert len(given) == len(facts) <= ITEM_FACTS_PER_SESSION + 1 and {f["sid"] for f in given} == {sid}
+        assert given[0]["t"] == "d"        # the department fact (bare after the first) leads each session
+        seen += [f["n"] for f in given[1:]]
+    assert sorted(seen, key=int) == [str(i) for i in range(n)]
 
 
 def test_a_department_with_nothing_to_deduct_gets_full_marks(panyu):
