@@ -47,6 +47,7 @@ CENT = Decimal("0.01")
 # every figure's label; tests/test_bench_smoke.py checks that each is printed
 LABELS = {
     "perfrules": "(a) perfrules, library path, 1 core",
+    "row": "(a) library path + the batch's JSON row",
     "batch1": "(a) perfrules batch --jobs 1",
     "batch2": "(a) perfrules batch --jobs 2",
     "batch_agree": "(a) batch scores equal to the library path's",
@@ -118,6 +119,17 @@ def results(lines, policy):
 
 def run_perfrules(lines: list[str], policy) -> list[Decimal]:
     return [r.score for r in results(lines, policy)]
+
+
+def run_rows(lines: list[str], policy) -> list[Decimal]:
+    """The library path and then the JSON Lines row a batch writes for each department (reasons
+    filled, the whole report): a batch worker's work, without process start, reading or writing."""
+    from perfrules.batch.rows import jsonl_row
+    out = []
+    for i, r in enumerate(results(lines, policy), 1):
+        jsonl_row(f"<line {i}>", r, "zh")
+        out.append(r.score)
+    return out
 
 
 def run_plain(lines: list[str], _=None) -> list[Decimal]:
@@ -410,6 +422,8 @@ def _run(args, prefix: str, as_found: dict) -> int:
     saved, pin_note = pin_one_core()
     engines = {"perfrules": (run_perfrules, lines, policy), "plain": (run_plain, lines, None),
                "parse": (run_parse, lines, None), "core": (run_durable_core, durable_core_setup(lines, policy), None)}
+    if batch_available():
+        engines["row"] = (run_rows, lines, policy)
     if decision is not None:
         contexts = [zen_graph.context(loads(line)) for line in lines]
         engines["zen"] = (run_zen, lines, decision)
@@ -433,6 +447,11 @@ def _run(args, prefix: str, as_found: dict) -> int:
     print(f"\nThroughput on one core ({pin_note}; median of {rounds} interleaved round(s); "
           "each from the JSON line to the score)")
     say("perfrules", rate(n, seconds["perfrules"]), "read_department + service.evaluate_department, durable_rules session per department")
+    if "row" in seconds:
+        say("row", rate(n, seconds["row"]), "then batch/rows.jsonl_row (reasons and the whole report): a --jobs 1 "
+            "worker's work, without process start, reading or writing")
+    else:
+        say("row", "n/a", "skipped: engine/perfrules/batch/ does not exist yet")
     say("plain", rate(n, seconds["plain"]), "no validation, no explanation")
     say("plain_agree", f"{agree('plain'):,} of {n:,}")
     bounds(n, seconds, scores["core"])

@@ -10,6 +10,7 @@ from conftest import ROOT
 
 LABELS = [
     "(a) perfrules, library path, 1 core",
+    "(a) library path + the batch's JSON row",
     "(a) perfrules batch --jobs 1",
     "(a) perfrules batch --jobs 2",
     "(a) batch speed-up, --jobs 2 / --jobs 1",
