@@ -30,7 +30,7 @@ class Outcome:
     reasons: str = ""
     rules_score: str = ""      # the score the rules alone give (with overrides; "" without)
     overrides: tuple = ()      # (id, name, the 认定 as one sentence) for each 认定
-    line: str = ""             # the JSON Lines row (only when the output is JSON Lines): writers.jsonl_line
+    line: bytes = b""          # the JSON Lines row as the file holds it (only for JSON Lines output): writers.jsonl_line
     problems: tuple = ()
     internal: str = ""         # an unexpected error: not the user's fault
     warnings: int = 0          # notes its report shows (units converted, implausible amounts)

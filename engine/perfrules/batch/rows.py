@@ -24,7 +24,7 @@ from ..model import Group, Indicator, Leaf
 from ..report import inputs
 from ..report.json import identity, leaf_fields, parts, to_dict, used_data
 from ..report.present import money, plain
-from .writers import ROW, jsonl_line
+from .writers import ROW, jsonl_line, utf8
 
 if TYPE_CHECKING:
     from ..model import FactDecl, Policy
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 ZERO = Decimal("0.00")
 
 
-def jsonl_row(source: str, result: Result, lang: str) -> str:
+def jsonl_row(source: str, result: Result, lang: str) -> bytes:
     """writers.jsonl_line(source, to_dict(result, lang)), from fragments."""
     if result.overridden:       # rare: the general path, not a second copy of the 认定 fields
         return jsonl_line(source, to_dict(result, lang))
@@ -43,20 +43,21 @@ def jsonl_row(source: str, result: Result, lang: str) -> str:
     indicators = b",".join(tree.text(ind)[0] for ind in result.policy.indicators)
     line = (dumps({"source": source, **head})[:-1] + b',"indicators":[' + indicators + b"],"
             + dumps(tail)[1:] + b"\n")
-    return line.decode("utf-8", "surrogatepass")
+    return line
 
 
 def dumps(data: object) -> bytes:
-    """json.dumps(data, ensure_ascii=False, separators=(",", ":")) as UTF-8, by orjson: the same
-    bytes for every value a row holds (text, int, bool, null, lists and maps with text keys; a
+    """json.dumps(data, ensure_ascii=False, separators=(",", ":")) as UTF-8 (writers.utf8), by
+    orjson: the same bytes for every value a row holds (text, int, bool, null, lists and maps with text keys; a
     Decimal is text by then, and no reader lets a float into a department's values: inf and nan
     are refused, finite numbers are Decimal) in a fifteenth of the time (measured: a 9 KB row,
     86 -> 6 µs). What orjson refuses (a lone surrogate from a file name, an int past 64 bits, a
-    key that is not text) is encoded by json, as before."""
+    key that is not text) is encoded by json, as before; a lone surrogate then becomes its JSON
+    escape, as writers.jsonl_line writes it."""
     try:
         return orjson.dumps(data)
     except TypeError:           # orjson.JSONEncodeError is a TypeError
-        return ROW.encode(data).encode("utf-8", "surrogatepass")
+        return utf8(ROW.encode(data))
 
 
 class _Tree:

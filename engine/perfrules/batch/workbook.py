@@ -51,7 +51,7 @@ class ReviewWorkbook(Writer):
         self.claims = self.claims or bool(o.claimed)
         # what the sheets use; the leaves only of a department under another policy than the first
         leaves = () if o.policy == self.policy else o.leaves
-        pickle.dump(replace(o, line="", facts=None, grades=(), tops=(), leaves=leaves), self.spool)
+        pickle.dump(replace(o, line=b"", facts=None, grades=(), tops=(), leaves=leaves), self.spool)
         self.rows += 1
 
     def _spooled(self) -> Iterator[Outcome]:

@@ -141,7 +141,7 @@ def _outcome(source: str, result: Result, doc: Document) -> Outcome:
         reasons=("；" if lang == "zh" else "; ").join(reason_text(d, lang) for d in deductions),
         rules_score=money(result.rules_total) if result.overridden else "",
         overrides=_overrides(result, lang),
-        line=jsonl_row(source, result, lang) if _SETTINGS.json else "", warnings=len(result.warnings),
+        line=jsonl_row(source, result, lang) if _SETTINGS.json else b"", warnings=len(result.warnings),
         code=result.department.code, year=result.department.year or p.year,
         facts=doc.data if _SETTINGS.facts and isinstance(doc.data, dict) else None,
         leaves=_leaves(p, lang),

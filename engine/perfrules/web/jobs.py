@@ -211,7 +211,7 @@ def _shown(o, path: str, name: str):
     """A batch Outcome with the private copy named as the user named the upload (its JSON
     row too, where the name stands JSON-escaped)."""
     in_json = _renamed(path, json.dumps(name, ensure_ascii=False)[1:-1])
-    return replace(o, source=_renamed(path, name)(o.source), line=in_json(o.line),
+    return replace(o, source=_renamed(path, name)(o.source), line=in_json(o.line.decode("utf-8")).encode("utf-8"),
                    problems=tuple(shown_as(list(o.problems), path, name)))
 
 
