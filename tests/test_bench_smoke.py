@@ -21,7 +21,7 @@ LABELS = [
     "(b) json.loads of the line alone",
     "(b) durable_rules' C core alone",
     "(b) floor + durable C core, nothing else",
-    "(b) the best perfrules / plain-Python can be",
+    "(b) perfrules / plain-Python at that rate",
     "(b) left for reading, checking, explaining",
     "(c) zen-engine decision graph, 1 core",
     "(c) zen-engine scores equal to perfrules'",
