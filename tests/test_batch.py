@@ -637,6 +637,24 @@ def test_a_file_name_that_is_not_utf8_costs_nothing(tmp_path, suffix):
     assert "\\udcb2\\udcbf\\udcc3\\udcc5.yaml" in text and "96.88" not in err
 
 
+@pytest.mark.parametrize("env", [{"LC_ALL": "C.UTF-8"}, {"PYTHONIOENCODING": "gb18030"}, {"LC_ALL": "C"}],
+                         ids=["utf8", "gb18030", "c-locale"])
+def test_rows_on_stdout_are_the_bytes_an_output_file_holds(tmp_path, env):
+    """JSON Lines is UTF-8: without --output the rows go to stdout as the very bytes --output
+    writes, whatever the terminal's encoding, a file name that is not UTF-8 escaped there too
+    (as text, a UTF-8 stdout refused it and a GB18030 one re-encoded every row)."""
+    import os
+    folder = tmp_path / "depts"
+    good, _ = write_yaml_folder(folder, departments(2))
+    os.rename(good, os.path.join(os.fsencode(folder), b"\xb2\xbf\xc3\xc5.yaml"))
+    out = tmp_path / "out.jsonl"
+    assert quiet(inputs=[folder], output=out)[0] == 0
+    proc = subprocess.run([sys.executable, "-m", "perfrules", "batch", str(folder)], cwd=ROOT, capture_output=True,
+                          env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    assert proc.stdout == out.read_bytes() and b"\\udcb2\\udcbf\\udcc3\\udcc5.yaml" in proc.stdout
+
+
 def test_a_department_name_cannot_forge_summary_lines(tmp_path):
     folder = tmp_path / "depts"
     doc = departments(1)[0]

@@ -120,6 +120,10 @@ def test_dumps_writes_what_json_writes(data):
     assert rows.dumps(data) == text.encode("utf-8", "backslashreplace")
 
 
+def test_a_lone_surrogate_is_written_as_its_json_escape():
+    assert rows.dumps({"a\udce4": ["\udce4", "한글"]}) == '{"a\\udce4":["\\udce4","한글"]}'.encode("utf-8")
+
+
 def test_a_source_named_with_a_lone_surrogate_gives_the_same_row():
     policy = service.policy("guangzhou/panyu/2023")
     doc = load_file(EXAMPLES / "panyu-jiguan-gongwei-2023.yaml")

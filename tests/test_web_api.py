@@ -368,6 +368,20 @@ def test_docs_service_md_lists_exactly_the_api_routes(client):
     assert documented == served
 
 
+def test_a_row_names_the_upload_as_the_user_did_whatever_the_private_path_holds():
+    """A batch row holds the private copy's path JSON-escaped, as the file would (a lone
+    surrogate from a directory name that is not UTF-8 as \\udcxx, a quote as \\"): it is still
+    found, and the user's name goes in escaped, so the row stays JSON."""
+    from perfrules.batch.writers import jsonl_line
+    from perfrules.web.jobs import _renamed_in_row
+    path = '/tmp/perfrules-upload-\udcb2"q/abc.jsonl'
+    row = jsonl_line(path + ":3", {"warnings": [{"file": path + ":3", "message": f"见 {path[:-6]}.yaml 第 3 行"}]})
+    got = _renamed_in_row(path, '区"县.jsonl')(row)
+    assert b"perfrules-upload" not in got
+    assert json.loads(got) == {"source": '区"县.jsonl:3',
+                               "warnings": [{"file": '区"县.jsonl:3', "message": '见 区"县.jsonl 第 3 行'}]}
+
+
 def test_the_private_copy_of_an_upload_is_never_shown(client):
     """Warnings on the report are located too: under the upload's own name, in evaluate and batch."""
     text = EXAMPLE.read_text(encoding="utf-8").replace("全年预算数: 690.47万元", "全年预算数: 6904700元")

@@ -1,4 +1,4 @@
-"""A batch's JSON Lines row, written from fragments: the same text as
+"""A batch's JSON Lines row, written from fragments: the same bytes as
 writers.jsonl_line(source, report.json.to_dict(result, lang)), in about a third of the time.
 
 to_dict stays the one definition of the row's shape; tests/test_batch_rows.py checks that both

@@ -5,8 +5,8 @@ Processes, not threads: durable_rules is neither thread-safe nor releases the GI
 (measured on durable_rules 2.0.28). init_worker runs once in the parent, before any worker
 is forked, so every worker starts with the settings and the --policy already loaded; each
 prepares a policy for durable once and keeps it. A worker returns plain data (Outcome); the
-one thing it renders is a JSON Lines row (batch.rows: writers.jsonl_line's text), so that the
-parent (one process for all workers) only writes the text (measured: serialising rows there
+one thing it renders is a JSON Lines row (batch.rows: writers.jsonl_line's bytes), so that the
+parent (one process for all workers) only writes those bytes (measured: serialising rows there
 made the parent the bottleneck of --jobs 2). This module is the batch's only
 contact with the engine: through service, like every front end, and audit for the claims.
 """

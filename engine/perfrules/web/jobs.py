@@ -209,10 +209,21 @@ def batch(source: Source, lang: str, fmt: str, max_rows: int) -> Answer:
 
 def _shown(o, path: str, name: str):
     """A batch Outcome with the private copy named as the user named the upload (its JSON
-    row too, where the name stands JSON-escaped)."""
-    in_json = _renamed(path, json.dumps(name, ensure_ascii=False)[1:-1])
-    return replace(o, source=_renamed(path, name)(o.source), line=in_json(o.line.decode("utf-8")).encode("utf-8"),
+    row too, where both stand JSON-escaped, as the row's bytes hold them)."""
+    return replace(o, source=_renamed(path, name)(o.source), line=_renamed_in_row(path, name)(o.line),
                    problems=tuple(shown_as(list(o.problems), path, name)))
+
+
+def _renamed_in_row(path: str, name: str) -> Callable[[bytes], bytes]:
+    """_renamed for a JSON Lines row (writers.jsonl_line's bytes): the private copy's name and
+    the user's as JSON text holds them, escapes (a lone surrogate's \\udcxx) included."""
+    from ..batch.writers import utf8
+
+    def in_json(text: str) -> bytes:
+        return utf8(json.dumps(text, ensure_ascii=False)[1:-1])
+    pattern = re.compile(re.escape(in_json(str(Path(path).with_suffix("")))) + rb"\.[A-Za-z]+")
+    shown = in_json(name)
+    return lambda row: pattern.sub(lambda _: shown, row)
 
 
 def _batch_record(o, row: dict, source: Source) -> NewSubmission:
