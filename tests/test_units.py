@@ -69,6 +69,44 @@ def test_target_with_percent_and_actual_bare_in_one_record_is_refused():
     assert (p.code, p.line) == ("E404", 18) and "实际值" in p.message and "95%" in p.message
 
 
+@pytest.mark.parametrize("written", ["690，47万元", "690,47万元", "6,90,470元", "690 47万元", "690.4,7万元",
+                                     "690,47", "1,000,"])
+def test_a_comma_or_space_that_does_not_group_thousands_is_refused_not_dropped(written):
+    """690，47 with a Chinese comma is not 69047 (it scored 87.10, silently): a comma or space
+    in a number may only group its whole part by three; anything else is E402 with the fix."""
+    (p, *_) = refused(panyu(**{"全年预算数: 690.47万元": f"全年预算数: {written}"}))
+    assert (p.code, p.line) == ("E402", 12) and "千位分隔" in p.message and "690.47" in p.message
+
+
+@pytest.mark.parametrize("budget, spent", [("6,904,700元", "6,823,700元"), ("６，９０４，７００元", "6 823 700 元"),
+                                           ("690.47 万元", "682.37万元")])
+def test_thousands_separators_and_spaces_around_a_unit_still_read(budget, spent):
+    result = evaluate(panyu(**{"全年预算数: 690.47万元": f"全年预算数: {budget}", "实际支出数: 682.37万元": f"实际支出数: {spent}"}))
+    assert result.score == D("96.88")
+
+
+@pytest.mark.parametrize("target, actual", [("20000人次", "1.85万人次"), ("2万人次", "1.85万人次"), ("20000", "1.85万")])
+def test_wan_or_yi_before_a_counting_word_is_a_magnitude_refused_with_the_whole_number(target, actual):
+    """1.85万人次 is 18,500, not 1.85 (a 99.99% gap: 95.38 instead of 96.88, silently)."""
+    problems = refused(panyu(**{"目标值: 200, 实际值: 185": f"目标值: {target}, 实际值: {actual}"}))
+    p = problems[-1]
+    assert (p.code, p.line) == ("E404", 18) and "数量级" in p.message and "18500" in p.message
+
+
+@pytest.mark.parametrize("target, actual, ok", [("200人次", "185次", False), ("2千克", "1850克", False),
+                                                ("200人次", "185人次", True), ("200", "185人次", True),
+                                                ("200人次", "185", True)])
+def test_two_values_read_together_with_different_counting_words_are_refused(target, actual, ok):
+    """A counting word may be left out of one of them, but two different ones (人次 and 次, 千克
+    and 克) cannot be compared: E404 at the second, naming both."""
+    doc = panyu(**{"目标值: 200, 实际值: 185": f"目标值: {target}, 实际值: {actual}"})
+    if ok:
+        assert evaluate(doc).score == D("96.88")
+        return
+    (p, *_) = refused(doc)
+    assert (p.code, p.line) == ("E404", 18) and "量词" in p.message and target in p.message and actual in p.message
+
+
 def test_a_zero_is_the_same_in_every_form():
     result = evaluate(panyu(**{"目标值: 200, 实际值: 185": "目标值: 95%, 实际值: 0"}))
     assert result.score == D("95.38")     # 培训参加人数 100% short: 2 in (20%, +inf) + 0.5 群团; 100 - 0.12 - 2.5 - 2

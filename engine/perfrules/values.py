@@ -37,11 +37,27 @@ PERCENT, UNIT, BARE = "%", "unit", ""        # how a number was written (form)
 
 
 _PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
+_SEPARATOR = re.compile(r"\d[, ]+\d")            # a comma or space between digits
+_MAGNITUDES = {"万": 4, "亿": 8}                   # never a counting word's first character: a power of ten
+
+
+_LEADING_DIGITS = re.compile(r"[+-]?\s*(\d[\d, ]*\d|\d)")
+_GROUPED = re.compile(r"\d{1,3}(?:(?:,\d{3})+|(?: \d{3})+)")     # 6,904,700 or 6 904 700: every three digits
 
 
 def _clean(text: str) -> str:
+    """Full-width forms to ASCII (NFKC: ，to ,), and the separators of the whole part dropped
+    where they group it by three (6,904,700元, 1 234). A comma or space anywhere else stays in,
+    so that no number matches: 690，47 is not 69047, nor 18,5 185, nor 6,90,470 690470."""
     t = unicodedata.normalize("NFKC", text).strip()
-    return t.replace(",", "").replace(" ", "").replace("，", "")
+    if "," not in t and " " not in t:
+        return t
+    m = _LEADING_DIGITS.match(t)
+    if m is not None and ("," in m.group(1) or " " in m.group(1)):
+        if not _GROUPED.fullmatch(m.group(1)):
+            return t
+        t = t[:m.start(1)] + m.group(1).replace(",", "").replace(" ", "") + t[m.end(1):]
+    return t if "," in t else t.replace(" ", "")     # spaces around the sign, the % or the unit go
 
 
 def coerce(decl: FactDecl, raw: object) -> Coerced:
@@ -197,6 +213,11 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
         return None, (f"应为数字，实际是 {show_value(raw)}。", f"expected a number, got {show_value(raw, True)}", "E402")
     m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))   # most values need no clean-up
     if not m:
+        if _SEPARATOR.search(unicodedata.normalize("NFKC", raw)):
+            return None, (f"无法识别的数字 {show_value(raw)}：数字中的逗号或空格只能作千位分隔，每三位一个（如 6,904,700元）；"
+                          "小数点请写“.”（如 690.47万元）。",
+                          f"not a number: {show_value(raw, True)}; a comma or space in a number may only separate "
+                          "thousands (6,904,700); write the decimal point as '.'", "E402")
         return None, (f"无法识别的数字 {show_value(raw)}。", f"not a number: {show_value(raw, True)}", "E402")
     try:
         value = Decimal(m.group(1))
@@ -212,6 +233,11 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
             return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
         return expr.shift(value, _YUAN_POWER[unit] - _YUAN_POWER[decl.unit or DEFAULT_MONEY_UNIT]), None
     if unit:
+        if unit[0] in _MAGNITUDES and decl.type in ("number", "count"):     # 1.85万人次 is 18500人次, not 1.85
+            whole = expr.fmt(expr.shift(value, _MAGNITUDES[unit[0]]))
+            return None, (f"“{raw}”中的“{unit[0]}”是数量级，不是量词；请写出完整的数，如 {whole}{unit[1:]}。",
+                          f"{show_value(raw, True)}: '{unit[0]}' is a magnitude, not a counting word; write {whole}",
+                          "E404")
         if decl.type in ("number", "count"):
             return value, None   # 185人次, 3项: a counting word after the number
         return None, (f"“{raw}”的单位“{unit}”不适用于 {decl.type} 类型。", f"unit '{unit}' does not fit {decl.type}", "E404")
@@ -238,7 +264,8 @@ def _percent_sign(decl: FactDecl, raw: object) -> Problem3:
 
 
 def form(raw: object) -> str:
-    """How a number was written: PERCENT (98.83%), UNIT (690.47万元) or BARE (690.47, 185人次)."""
+    """How a number was written: PERCENT (98.83%), UNIT (690.47万元), BARE (690.47), or its
+    counting word (人次 for 185人次), which a bare number read with it may leave out."""
     if not isinstance(raw, str):
         return BARE
     return _cached_form(raw) if len(raw) <= _CACHED_LEN else _text_form(raw)
@@ -246,7 +273,7 @@ def form(raw: object) -> str:
 
 def _text_form(raw: str) -> str:
     unit = _text_suffix(raw)
-    return PERCENT if unit == "%" else UNIT if unit in YUAN else BARE
+    return PERCENT if unit == "%" else UNIT if unit in YUAN else unit
 
 
 def written_unit(raw: object) -> str:

@@ -84,9 +84,27 @@ def _one_form(group: tuple[str, ...], given: Mapping[str, object]) -> bool:
             f = form(given[k])
             if first is None:
                 first = f
-            elif f != first:
+            elif differ(f, first):
                 return False
     return True
+
+
+def differ(f: str, g: str) -> bool:
+    """Two forms that cannot be read together: % against no %, a money unit against none, or
+    two counting words (人次 and 万人次, 克 and 千克); a bare number may leave a counting word out."""
+    if f == g:
+        return False
+    if f in (PERCENT, UNIT) or g in (PERCENT, UNIT):
+        return True
+    return f != BARE and g != BARE
+
+
+def _form_zh(f: str) -> str:
+    return _FORM_ZH.get(f) or f"带量词“{f}”"
+
+
+def _form_en(f: str) -> str:
+    return _FORM_EN.get(f) or f"with the counting word '{f}'"
 
 
 def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: Mapping[str, object],
@@ -99,34 +117,38 @@ def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: M
         if _one_form(group, given):
             continue
         present = [k for k in group if k in given and values.get(k) != 0]
-        if len(present) < 2 or len({form(given[k]) for k in present}) < 2:
-            continue        # one form throughout, nothing to say
+        if len(present) < 2 or _one_form(tuple(present), given):
+            continue        # one form throughout (zeros aside), nothing to say
         order = order or {k: n for n, k in enumerate(given)}
         written = sorted(present, key=order.__getitem__)
         for key in written[1:]:
             first = written[0]
             f, f0 = form(given[key]), form(given[first])
-            if f != f0 and key not in done:
+            if differ(f, f0) and key not in done:
                 done.add(key)
                 where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
                 out.append(doc.problem(
                     "E404", base + (key,),
-                    f"{where}“{key}”写作 {given[key]}（{_FORM_ZH[f]}），与一起计算的“{first}”（{given[first]}，"
-                    f"{_FORM_ZH[f0]}）写法不同，含义不明确。",
-                    f"'{key}' is written {_FORM_EN[f]} ({given[key]}) but '{first}', read with it, {_FORM_EN[f0]} "
-                    f"({given[first]})", hint=_hint(decls[key]), hint_en=_hint_en(decls[key])))
+                    f"{where}“{key}”写作 {given[key]}（{_form_zh(f)}），与一起计算的“{first}”（{given[first]}，"
+                    f"{_form_zh(f0)}）写法不同，含义不明确。",
+                    f"'{key}' is written {_form_en(f)} ({given[key]}) but '{first}', read with it, {_form_en(f0)} "
+                    f"({given[first]})", hint=_hint(decls[key], f, f0), hint_en=_hint_en(decls[key], f, f0)))
     return out
 
 
-def _hint(decl: FactDecl) -> str:
+def _hint(decl: FactDecl, f: str, f0: str) -> str:
     if decl.type == "money":
         return f"一起计算的金额都写明单位，如 690.47{decl.unit}、6,904,700元。"
+    if f not in (PERCENT, UNIT, BARE) and f0 not in (PERCENT, UNIT, BARE):
+        return f"一起比较的两个数用同一个量词，换算后再写，如都写“{f0}”。"
     return "一起比较的两个数写法要一致：都带 %（如 95%、90%），或都不带。"
 
 
-def _hint_en(decl: FactDecl) -> str:
+def _hint_en(decl: FactDecl, f: str, f0: str) -> str:
     if decl.type == "money":
         return f"Write every amount read together with its unit, e.g. 690.47{decl.unit} or 6,904,700元."
+    if f not in (PERCENT, UNIT, BARE) and f0 not in (PERCENT, UNIT, BARE):
+        return f"Write numbers compared together with one counting word, converted first (both in '{f0}')."
     return "Write numbers compared together the same way: both with % (95%, 90%) or neither."
 
 
