@@ -302,3 +302,29 @@ def test_the_docx_table_prints_its_header_on_every_page_and_never_splits_a_row(t
     rows = _docx(tmp_path).tables[0].rows
     assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows[1:])
+
+
+def test_the_docx_and_the_page_print_the_reports_notes_beside_the_score():
+    """W101/W102 are printed on every report (units.md): a bare 6904700 in a 万元 fact, which
+    looks like 元, is noted in the Word document and on the page, located, after the grade;
+    a report with nothing to note has no 提示."""
+    import io
+
+    import docx
+
+    from perfrules.load import load_text
+    from perfrules.report import to_bytes
+    from perfrules.service import evaluate_document
+    text = PANYU_FACTS.read_text(encoding="utf-8").replace("全年预算数: 690.47万元", "全年预算数: 6904700") \
+        .replace("实际支出数: 682.37万元", "实际支出数: 6823700")
+    noted = evaluate_document(load_text(text, "facts.yaml"))
+    assert [n.code for n in noted.warnings] == ["W102", "W102"]
+    plain = evaluate_document(load_text(PANYU_FACTS.read_text(encoding="utf-8"), "facts.yaml"))
+    texts = [p.text for p in docx.Document(io.BytesIO(to_bytes("result", "docx", [noted]))).paragraphs]
+    at = texts.index("提示（请核对）")
+    assert texts[at - 1].startswith("自评得分：") and texts[at + 1].startswith("facts.yaml:12:") \
+        and "[W102]" in texts[at + 1] and texts[at + 2].startswith("facts.yaml:13:")
+    assert "提示（请核对）" not in [p.text for p in docx.Document(io.BytesIO(to_bytes("result", "docx", [plain]))).paragraphs]
+    page = to_bytes("result", "html", [noted]).decode()
+    assert page.count("<li>facts.yaml:1") == 2 and "[W102]" in page and "提示（请核对）" in page
+    assert "提示（请核对）" not in to_bytes("result", "html", [plain]).decode()

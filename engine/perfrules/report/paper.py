@@ -1,7 +1,8 @@
 """The 自评报告 as a document, before it is drawn: the parts the docx and HTML reporters lay
 out the same way, as the self-evaluation reports print them — the title (单位 and year), the
 部门整体收支情况 sentence (from the facts the policy's `report:` names), the score table, the
-自评结论, the grade and the line for 填报单位、填报人、日期.
+自评结论, the grade, the 提示 every report prints (a converted or implausible amount), and the
+line for 填报单位、填报人、日期.
 
 Both reporters draw from `outline`, so the Word document and the web page never disagree on
 a number or a word. The text here is exact user text; each reporter escapes it for its own
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from . import inputs
-from .present import conclusion, judged_line, money, name, policy_ref, reason_text, title
+from .present import conclusion, judged_line, money, name, notes, policy_ref, reason_text, title
 
 if TYPE_CHECKING:
     from ..score import IndicatorResult, Result
@@ -43,6 +44,8 @@ class Outline:
     conclusion: str
     grade: str
     judged: str                 # '' unless a 认定 changed the score
+    notes_heading: str
+    notes: tuple[str, ...]      # the report's 提示 (units converted, implausible amounts), located; () when none
     signature: str
 
 
@@ -65,6 +68,8 @@ def outline(result: Result, lang: str = "zh") -> Outline:
         grade=(f"自评得分：{money(result.score)}分（满分{expr.fmt(p.full_score)}分），等级：{result.grade(lang)}" if zh else
                f"Score: {money(result.score)} of {expr.fmt(p.full_score)}, grade: {result.grade(lang)}"),
         judged=judged_line(result, lang),
+        notes_heading="提示（请核对）" if zh else "Notes (please check)",
+        notes=tuple(notes(result, lang)),
         signature=(f"填报单位：{dept.name}　　填报人：＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日" if zh else
                    f"Unit: {dept.name}    Prepared by: ____________    Date: ____________"),
     )

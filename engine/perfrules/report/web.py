@@ -24,6 +24,7 @@ h1 { font-family: "SimSun", "宋体", "Noto Serif CJK SC", "WenQuanYi Zen Hei", 
 h2 { font-family: "SimSun", "宋体", "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif; font-size: 15pt; margin-top: 1.2em; }
 p.policy { text-align: center; font-size: 10.5pt; }
 p.prose { text-indent: 2em; }
+div.notes { font-size: 10.5pt; border-left: 3pt solid #b45309; padding-left: 6pt; }
 table { border-collapse: collapse; width: 100%; font-size: 10.5pt; table-layout: fixed; }
 col.label { width: 24%; } col.n { width: 9%; } col.why { width: 29%; } col.seen { width: 20%; }
 th, td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }
@@ -61,6 +62,9 @@ def _section(o: Outline, lang: str) -> str:
     out += [f"<h2>{_e(o.table_heading)}</h2>", _table(o, lang), f"<p><strong>{_e(o.grade)}</strong></p>"]
     if o.judged:
         out.append(f"<p>{_e(o.judged)}</p>")
+    if o.notes:                         # beside the score they may change
+        out.append(f'<div class="notes"><p><strong>{_e(o.notes_heading)}</strong></p>\n<ul>'
+                   + "".join(f"<li>{_e(n)}</li>" for n in o.notes) + "</ul></div>")
     out += [f"<h2>{_e(o.conclusion_heading)}</h2>", f'<p class="prose">{_e(o.conclusion)}</p>',
             f"<p>{_e(o.signature)}</p>\n</section>"]
     return "\n".join(out)

@@ -94,6 +94,10 @@ def _department(doc: DocumentObject, o: Outline, lang: str) -> None:
     _para(doc, o.grade, bold=True)
     if o.judged:
         _para(doc, o.judged)
+    if o.notes:                         # beside the score they may change, before the 自评结论 is pasted on
+        _para(doc, o.notes_heading, size=TABLE_SIZE, bold=True)
+        for line in o.notes:
+            _para(doc, line, size=TABLE_SIZE)
     _para(doc, o.conclusion_heading, HEADING_FONT, HEADING_SIZE, bold=True)
     _para(doc, o.conclusion, indent=True)
     _para(doc, o.signature)
