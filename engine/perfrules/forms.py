@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from .expr import fmt, shift
 from .model import FactDecl, Policy
+from .reproducible import fixed_zip
 
 SHEET = "填报"
 FACT_HEADER = ("名称", "键名", "填写值", "单位", "类型", "必填/默认", "说明", "模板默认值", "类型键")
@@ -133,9 +134,9 @@ def workbook(policy: Policy) -> bytes:
     _claims_sheet(wb.create_sheet(CLAIMS), policy)
     for decl in lists:
         _list_sheet(wb.create_sheet(decl.key[:31]), decl)
-    buf = io.BytesIO()
+    buf = io.BytesIO()                      # stamped with one fixed time: the same policy, the same bytes
     wb.save(buf)
-    return buf.getvalue()
+    return fixed_zip(buf.getvalue())
 
 
 def _claims_sheet(ws, policy: Policy) -> None:

@@ -17,6 +17,7 @@ indicator and the failures); the rows themselves stay on disk. Measured: the sam
 """
 from __future__ import annotations
 
+import io
 import pickle
 import tempfile
 from dataclasses import replace
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..report.audit import KINDS_ZH
+from ..reproducible import fixed_zip
 from .plan import Outcome
 from .summary import Summary
 from .writers import Writer
@@ -80,7 +82,10 @@ class ReviewWorkbook(Writer):
         _summary_sheet(summary, self.summary, self.lang)
         self._failures(_Sheet(failures, self._failure_header(), [30, 30, 8, 40, 70, 50]))
         self.spool.close()
-        wb.save(self.path)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        with open(self.path, "wb") as f:       # the same district, the same bytes (reproducible.py)
+            f.write(fixed_zip(buffer.getvalue()))
 
     def abort(self) -> None:
         self.spool.close()

@@ -9,8 +9,8 @@ are one document, a page break between them.
 """
 from __future__ import annotations
 
+import io
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, BinaryIO
 
 from docx import Document
@@ -20,6 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from ..reproducible import fixed_zip
 from .paper import HEADERS, Outline, outline
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ def write(results: list[Result], stream: BinaryIO, lang: str = "zh", *, verbose:
     props.title = _xml(outlines[0].title) if outlines else ""
     props.author = props.last_modified_by = "perfrules"
     props.comments = ""
-    props.created = props.modified = datetime.now(timezone.utc).replace(microsecond=0)
-    doc.save(stream)
+    buffer = io.BytesIO()                    # stamped with one fixed time: the same input, the same bytes
+    doc.save(buffer)
+    stream.write(fixed_zip(buffer.getvalue()))
 
 
 def _xml(text: str) -> str:

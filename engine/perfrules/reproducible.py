@@ -1,0 +1,42 @@
+"""The same input, the same bytes, for documents too: a .docx or .xlsx is a zip whose members
+carry the time they were written, and whose core properties say when it was created and
+modified. Both are set to one fixed time here: SOURCE_DATE_EPOCH when the environment gives it
+(the reproducible-builds convention), else the zip format's own epoch, 1980-01-01 00:00 UTC.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from datetime import datetime, timezone
+
+
+def when() -> datetime:
+    """The fixed time every document and workbook is stamped with (UTC, whole seconds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    seconds = int(epoch) if epoch.isdigit() else 0
+    return max(datetime.fromtimestamp(seconds, timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
+
+
+_CORE = "docProps/core.xml"       # an Office document's created and modified times (OPC core properties)
+_STAMPED = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """The zip `data` (a .docx or .xlsx as python-docx or openpyxl saved it, each stamping the
+    time of saving) with every member and the core properties' created and modified stamped
+    `when()`: the same members, order, contents otherwise, compression and permissions."""
+    moment = when()
+    stamp = moment.timetuple()[:6]
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == _CORE:
+                body = _STAMPED.sub(lambda m: m.group(1) + iso + m.group(3), body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            dst.writestr(fixed, body)
+    return out.getvalue()
