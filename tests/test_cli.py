@@ -49,6 +49,17 @@ def test_evaluate_exit_0():
     assert "96.88" in proc.stdout
 
 
+def test_lang_before_the_command_is_the_commands_language():
+    """`perfrules --lang en evaluate …`, as the root --help lists it, answers in English; the
+    command's own --lang still has the last word."""
+    en = cli("--lang", "en", "evaluate", PANYU_FACTS)
+    assert en.returncode == 0 and "Score" in en.stdout and "自评得分" not in en.stdout, en.stdout[-500:]
+    zh = cli("--lang", "en", "evaluate", PANYU_FACTS, "--lang", "zh")
+    assert zh.returncode == 0 and "自评得分" in zh.stdout
+    bad = cli("--lang", "en", "evaluate", ROOT / "no-such-file.yaml")
+    assert bad.returncode == 2 and "no such file" in bad.stderr.lower(), bad.stderr
+
+
 def test_evaluate_two_files_json_is_a_list():
     proc = cli("evaluate", PANYU_FACTS, PANYU_FACTS, "-f", "json")
     assert proc.returncode == 0

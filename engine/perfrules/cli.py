@@ -79,6 +79,10 @@ def _root(
     """部门整体支出绩效自评评分：按 YAML 评分办法计算得分，并说明每一项扣分。
 
     Scores department performance self-evaluations with YAML scoring policies."""
+    import os
+    # `perfrules --lang en evaluate …`: the command's own --lang defaults from PERFRULES_LANG,
+    # which click reads when it parses the command, after this runs
+    os.environ["PERFRULES_LANG"] = lang.value
 
 
 def _write(stream: TextIO, data: bytes) -> None:
