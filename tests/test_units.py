@@ -107,6 +107,16 @@ def test_two_values_read_together_with_different_counting_words_are_refused(targ
     assert (p.code, p.line) == ("E404", 18) and "量词" in p.message and target in p.message and actual in p.message
 
 
+def test_a_percent_or_an_amount_beyond_its_limits_is_told_in_its_own_form():
+    """E407 speaks as the file writes: 105% beyond 100% (not 1.05 beyond 1), 0% below 0.0001%."""
+    from conftest import EXAMPLES
+    text = (EXAMPLES / "national-project-2024.yaml").read_text("utf-8")
+    for old, new, said in (("实际合格率: 93%", "实际合格率: 105%", "不能大于 100%，实际是 105%"),
+                           ("目标合格率: 90%", "目标合格率: 0%", "不能小于 0.0001%，实际是 0%")):
+        (p, *_) = refused(load_text(text.replace(old, new), "n.yaml"))
+        assert p.code == "E407" and said in p.message, p.message
+
+
 def test_a_zero_is_the_same_in_every_form():
     result = evaluate(panyu(**{"目标值: 200, 实际值: 185": "目标值: 95%, 实际值: 0"}))
     assert result.score == D("95.38")     # 培训参加人数 100% short: 2 in (20%, +inf) + 0.5 群团; 100 - 0.12 - 2.5 - 2

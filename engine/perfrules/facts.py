@@ -21,6 +21,7 @@ from .methods.weighted import weight_problems
 from .model import NUMERIC_TYPES, Department, FactDecl, Leaf, Path, Policy
 from .problems import InputError, Problem, did_you_mean
 from .schema import schema_problems
+from .values import shown
 
 
 def read_department(doc: Document, policy: Policy) -> Department:
@@ -272,10 +273,10 @@ class _Reader:
 
     def _out_of_bounds(self, f, value: Decimal, path, given) -> None:
         first = next((n for n in f.formula.names if n in given), None)
-        bound = f"不能小于 {expr.fmt(f.min)}" if f.min is not None and value < f.min else f"不能大于 {expr.fmt(f.max)}"
+        bound = f"不能小于 {shown(f, f.min)}" if f.min is not None and value < f.min else f"不能大于 {shown(f, f.max)}"
         self.err("E407", path + ((first,) if first else ()),
-                 f"“{f.key}”（{f.formula.text}）算得 {expr.fmt(value)}，{bound}。",
-                 f"'{f.key}' computes to {expr.fmt(value)}, outside its declared min/max")
+                 f"“{f.key}”（{f.formula.text}）算得 {shown(f, value)}，{bound}。",
+                 f"'{f.key}' computes to {shown(f, value)}, outside its declared min/max")
 
 
 def _beyond_limits(decl: FactDecl, value: object):

@@ -137,9 +137,11 @@ def _coerce_number(decl: FactDecl, raw):
     if t == "count" and value != value.to_integral_value():
         return None, (f"个数应为整数，实际是 {expr.fmt(value)}。", "a count must be a whole number", "E402")
     if decl.min is not None and value < decl.min:
-        return None, (f"不能小于 {expr.fmt(decl.min)}，实际是 {expr.fmt(value)}。", f"below the minimum {decl.min}", "E407")
+        return None, (f"不能小于 {shown(decl, decl.min)}，实际是 {shown(decl, value)}。",
+                      f"below the minimum {shown(decl, decl.min)}", "E407")
     if decl.max is not None and value > decl.max:
-        return None, (f"不能大于 {expr.fmt(decl.max)}，实际是 {expr.fmt(value)}。", f"above the maximum {decl.max}", "E407")
+        return None, (f"不能大于 {shown(decl, decl.max)}，实际是 {shown(decl, value)}。",
+                      f"above the maximum {shown(decl, decl.max)}", "E407")
     return value, None
 
 
@@ -244,6 +246,16 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
     if decl.type == "percent" and value != 0:
         return None, _bare_percent(value)
     return value, None
+
+
+def shown(decl: FactDecl, value: Decimal) -> str:
+    """A number of a fact as its file writes it: a percent with % (1.05 is 105%), an amount with
+    its unit, anything else as it is (exact, expr.fmt)."""
+    if decl.type == "percent":
+        return expr.fmt(expr.shift(value, 2)) + "%"
+    if decl.type == "money":
+        return expr.fmt(value) + (decl.unit or DEFAULT_MONEY_UNIT)
+    return expr.fmt(value)
 
 
 def _bare_percent(value: Decimal) -> Problem3:
