@@ -655,6 +655,36 @@ def test_rows_on_stdout_are_the_bytes_an_output_file_holds(tmp_path, env):
     assert proc.stdout == out.read_bytes() and b"\\udcb2\\udcbf\\udcc3\\udcc5.yaml" in proc.stdout
 
 
+def test_a_folder_is_read_file_by_file_each_by_its_reader(tmp_path):
+    """A reviewer's folder of what departments handed in: YAML files, filled-in xlsx forms and
+    a JSON Lines export are all scored; a CSV (its list facts need --items) is named in the
+    summary, not skipped in silence; Excel's lock file and the result workbook of an earlier
+    batch written into the same folder are not read as departments."""
+    import shutil
+    from conftest import EXAMPLES
+    folder = tmp_path / "各部门"
+    write_yaml_folder(folder, departments(2))
+    shutil.copy(EXAMPLES / "panyu-jiguan-gongwei-2023.xlsx", folder / "工委填报.xlsx")
+    (folder / "~$工委填报.xlsx").write_bytes(b"lock")
+    write_jsonl(folder / "导出.jsonl", departments(3, seed=11))
+    (folder / "汇总.csv").write_text(SIMPLE_HEADER + simple_row("丙局"), encoding="utf-8")
+    assert quiet(inputs=[folder], output=folder / "结果.xlsx")[0] == 0      # an earlier batch's result, inside
+    out = tmp_path / "out.jsonl"
+    code, err = quiet(inputs=[folder], output=out)
+    assert code == 0, err
+    sources = [r["source"] for r in read_jsonl(out)]
+    assert len(sources) == 2 + 1 + 3 and not any("结果.xlsx" in s or "~$" in s for s in sources), sources
+    assert [r["score"] for r in read_jsonl(out) if r["source"].endswith("工委填报.xlsx")] == ["96.88"]
+    assert "1 个 CSV 文件" in err and str(folder / "汇总.csv") in err and "--items" in err
+    assert quiet(inputs=[folder], output=folder / "结果.xlsx")[0] == 0      # run again: the result is no input
+
+
+def test_the_folder_reader_knows_the_review_workbooks_sheets():
+    from perfrules.batch.workbook import _SHEETS
+    from perfrules.readers.folder import REVIEW_SHEETS
+    assert REVIEW_SHEETS == {(names[0], names[-1]) for names in _SHEETS.values()}
+
+
 def test_a_department_name_cannot_forge_summary_lines(tmp_path):
     folder = tmp_path / "depts"
     doc = departments(1)[0]

@@ -20,7 +20,7 @@ from typing import Iterator
 from ..output import atomic_path, refuse_inputs
 from ..problems import InputError, Problem
 from ..readers import Inputs
-from ..readers.yaml import walk
+from ..readers.folder import read_files
 from . import pool, workers
 from .plan import Outcome, estimate
 from .progress import ProgressBar
@@ -104,12 +104,13 @@ def _files_read(plan: Inputs, items: Path | None, policy: str | None) -> Iterato
     """Every file the batch reads: the inputs (each fact file in an input folder), the
     --items file and a --policy given as a path."""
     for path, _ in plan.sources:
-        yield from walk(path) if path.is_dir() else (path,)
+        yield from (f for f, _ in read_files(path)) if path.is_dir() else (path,)
     yield from (p for p in (items, Path(policy) if policy else None) if p is not None)
 
 
 def _warnings(plan: Inputs, writer: Writer, lang: str) -> list[str]:
-    """Unused --items records, and departments under another policy than the first row's."""
+    """Unused --items records, CSV files a folder held, and departments under another policy
+    than the first row's."""
     out = []
     for where, dept in plan.unused_items():
         out.append(
@@ -117,6 +118,13 @@ def _warnings(plan: Inputs, writer: Writer, lang: str) -> list[str]:
             f"  {where}: --items rows for '{dept}' were not used: no such department in the inputs")
     if out:
         out.insert(0, "未用上的 --items 记录：" if lang == "zh" else "Unused --items rows:")
+    skipped = plan.skipped()
+    if skipped:
+        out.append(f"未读取文件夹中的 {len(skipped)} 个 CSV 文件（CSV 的列表事实要用 --items 给出）：请把它们直接写在命令行上，"
+                   "需要时加 --items：" if lang == "zh" else
+                   f"{len(skipped)} CSV files in the folders were not read (a CSV's list facts come from --items): "
+                   "give them on the command line, with --items where needed:")
+        out += [f"  {f}" for f in skipped]
     if writer.other_policies:
         out.append(
             f"注意：有部门使用了 {', '.join(sorted(writer.other_policies))}，与第一行的 {writer.policy} 不同；"

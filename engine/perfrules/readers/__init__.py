@@ -1,6 +1,7 @@
 """Input readers: every kind of fact input behind one registry, by file suffix.
 
-    .yaml / .yml     readers.yaml   one department a file (and folders of them)
+    .yaml / .yml     readers.yaml   one department a file
+    a folder         readers.folder every fact file under it, each by its own reader
     .jsonl / .ndjson readers.jsonl  one department a line
     .csv             readers.csv    one department a row (list facts from an --items CSV)
     .xlsx            readers.xlsx   one department a form (`perfrules template`), or a district
@@ -110,7 +111,7 @@ class Inputs:
         problems: list[Problem] = []
         for p in map(Path, paths):
             if _is(p.is_dir):     # _is: a name the file system refuses (ENAMETOOLONG) is "missing" (E101)
-                self.sources.append((p, yaml))
+                self.sources.append((p, _reader("folder")))
             elif _is(p.is_file):
                 self.sources.append((p, reader_for(p)))
             else:
@@ -136,6 +137,10 @@ class Inputs:
     def tasks(self) -> Iterator[Task]:
         for path, reader in self.sources:
             yield from reader.tasks(path, self.items)
+
+    def skipped(self) -> list[str]:
+        """Fact files under an INPUT folder that a folder cannot hold on its own (folder.py)."""
+        return [f for p, reader in self.sources if reader.KIND == "folder" for f in reader.skipped(p)]
 
     def unused_items(self) -> list[tuple[str, str]]:
         """(ITEMS.csv:LINE, department) for --items records no CSV row took."""

@@ -1,0 +1,80 @@
+"""A folder of fact files: every file under it read by its own reader, in a stable order.
+
+YAML fact files, workbooks (a department's form, or a district workbook, one department a
+row) and JSON Lines files are read as if each were named on the command line; a workbook or
+a JSON Lines file that cannot be read fails alone, as a bad task. What a folder cannot hold
+on its own is named in the batch's summary, never skipped in silence: a CSV needs its list
+facts from --items (give it on the command line). Skipped quietly: hidden files and folders,
+policy test cases (*.cases.yaml, *.cases/), Excel's lock files (~$…), and the reviewer's
+workbooks perfrules itself writes (batch -o 结果.xlsx), which would otherwise be read back as
+departments when a batch is run again over the folder its result was written into.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..problems import InputError
+from . import _reader, yaml
+from .task import Task
+
+KIND = "folder"          # no task has it: each file's own reader makes the tasks
+_READ = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_NAMED = (".csv",)       # fact files a folder cannot hold on its own (CSV: list facts need --items)
+# the first and last sheets of batch.workbook's review workbook (tests/test_readers.py checks they agree)
+REVIEW_SHEETS = {("结果", "失败"), ("Results", "Failures")}
+
+
+def walk(folder: Path) -> Iterator[str]:
+    """Every file under the folder, in a stable order, lazily; hidden files and folders, test
+    cases (*.cases.yaml, *.cases/) and Excel's lock files (~$…) left out."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(".cases"))
+        for name in sorted(files):
+            low = name.lower()
+            if name.startswith((".", "~$")) or low.endswith((".cases.yaml", ".cases.yml")):
+                continue
+            yield os.path.join(root, name)
+
+
+def read_files(path: Path) -> Iterator[tuple[str, str]]:
+    """(file, reader) for each file under the folder that is read."""
+    for f in walk(path):
+        kind = _READ.get(os.path.splitext(f)[1].lower())
+        if kind is not None and not (kind == "xlsx" and _review_workbook(f)):
+            yield f, kind
+
+
+def tasks(path: Path, items=None) -> Iterator[Task]:
+    for f, kind in read_files(path):
+        if kind == "yaml":
+            yield Task(yaml.KIND, f)            # the common case: no reader to look up
+            continue
+        try:
+            yield from _reader(kind).tasks(Path(f))
+        except InputError as exc:              # a file that cannot be opened fails alone
+            yield Task("bad", f, tuple(exc.problems))
+
+
+def skipped(path: Path) -> list[str]:
+    """The fact files under the folder that it cannot hold on its own (CSV), for the summary."""
+    return [f for f in walk(path) if os.path.splitext(f)[1].lower() in _NAMED]
+
+
+def count(path: Path) -> int:
+    """About how many departments (for the progress bar): a file each, a JSON Lines file's lines."""
+    return sum(_reader("jsonl").count(Path(f)) if kind == "jsonl" else 1 for f, kind in read_files(path))
+
+
+def _review_workbook(f: str) -> bool:
+    """A workbook batch wrote (its 结果 … 失败 sheets), read from its zip without loading it."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(f) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False               # the workbook reader says what is wrong with it
+    import re
+    names = re.findall(r'<sheet\b[^>]*\bname="([^"]*)"', book)
+    return bool(names) and (names[0], names[-1]) in REVIEW_SHEETS
