@@ -60,6 +60,12 @@ def test_lang_before_the_command_is_the_commands_language():
     assert bad.returncode == 2 and "no such file" in bad.stderr.lower(), bad.stderr
 
 
+def test_evaluate_on_a_folder_says_it_is_one_and_names_batch(tmp_path):
+    proc = cli("evaluate", tmp_path)
+    assert_clean_failure(proc)
+    assert "[E101]" in proc.stderr and "是文件夹" in proc.stderr and f"perfrules batch {tmp_path}" in proc.stderr
+
+
 def test_evaluate_two_files_json_is_a_list():
     proc = cli("evaluate", PANYU_FACTS, PANYU_FACTS, "-f", "json")
     assert proc.returncode == 0

@@ -96,6 +96,14 @@ def _unreadable(p: Path, exc: OSError | None) -> Problem:
         a_file = False
     if a_file and exc is not None:
         return Problem("E101", f"无法读取文件：{exc.strerror}", f"cannot read: {exc.strerror}", str(p))
+    try:
+        a_folder = p.is_dir()
+    except OSError:
+        a_folder = False
+    if a_folder:
+        return Problem("E101", f"“{p}”是文件夹，不是文件。", f"{p} is a folder, not a file", str(p),
+                       hint=f"评一个文件夹中的所有部门，用 perfrules batch {p}。",
+                       hint_en=f"To score every department in a folder: perfrules batch {p}")
     return Problem("E101", f"找不到文件或无法读取：{p}", f"no such file or not readable: {p}", str(p))
 
 
