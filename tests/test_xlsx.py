@@ -172,6 +172,20 @@ def test_percent_cells_dates_and_cached_formulas_read_as_excel_shows_them(tmp_pa
     assert doc.data["facts"]["绩效指标"][0]["实际值"] == Decimal("0.3")
 
 
+@pytest.mark.parametrize("typed", ["690.47", " 690.47 ", "６９０．４７"])
+def test_an_amount_stored_as_text_in_the_form_is_in_the_form_s_unit(tmp_path, typed):
+    """A number cell Excel keeps as text (pasted, or typed after a ') is an amount in the row's
+    unit like a number cell beside it: the form scores 96.88, no E404 blaming the other cell."""
+    from perfrules.readers.xlsx import read_workbook
+
+    def edit(wb):
+        wb["填报"][_cell(wb, "全年预算数")] = typed
+    doc = read_workbook(_book(tmp_path, edit))
+    assert doc.data["facts"]["全年预算数"] == typed.strip() + "万元"
+    run = _run("evaluate", tmp_path / "x.xlsx")
+    assert run.exit_code == 0 and "96.88" in run.stdout, run.stderr
+
+
 def test_a_problem_is_located_at_its_sheet_and_cell(tmp_path):
     def edit(wb):
         wb["绩效指标"]["C3"] = "很多"

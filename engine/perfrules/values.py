@@ -288,6 +288,17 @@ def _text_form(raw: str) -> str:
     return PERCENT if unit == "%" else UNIT if unit in YUAN else unit
 
 
+def bare_number(raw: object) -> bool:
+    """A number written with no %, unit or counting word: a number stored as text in a cell
+    (690.47, ６９０．４７) as well as a number."""
+    if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
+        return True
+    if not isinstance(raw, str):
+        return False
+    m = _PLAIN_NUM.fullmatch(raw) or _NUM.match(_clean(raw))
+    return m is not None and not m.group(2)
+
+
 def written_unit(raw: object) -> str:
     """The money unit a value was written with ("" when none)."""
     unit = _suffix(raw)

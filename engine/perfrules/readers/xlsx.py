@@ -24,6 +24,7 @@ from ..forms import BASICS, CLAIMS, DEFAULT_COL, INPUT_COL, SHEET, TYPE_COL, UNI
 from ..load import Document
 from ..model import Policy
 from ..problems import InputError, Problem, did_you_mean
+from ..values import bare_number
 from . import xlsx_table
 from .cells import fail, merged, open_workbook, value_of
 from .task import Task
@@ -100,8 +101,8 @@ def _form_row(doc: XlsxDocument, ws, fs, row: int) -> tuple[str, object]:
     value = value_of(doc.file, ws.cell(row, INPUT_COL), fs.cell(row, INPUT_COL), kind)
     if value is None or (kind and value == value_of(doc.file, ws.cell(row, DEFAULT_COL), fs.cell(row, DEFAULT_COL), kind)):
         return "", None
-    if kind == "money" and isinstance(value, (int, Decimal)):
-        value = f"{value}{ws.cell(row, UNIT_COL).value or ''}"     # a bare number is in the form's unit (column D)
+    if kind == "money" and bare_number(value):     # a bare number, or one stored as text, is in the form's unit (column D)
+        value = f"{str(value).strip()}{ws.cell(row, UNIT_COL).value or ''}"
     return key.strip(), value
 
 
