@@ -685,6 +685,16 @@ def test_the_folder_reader_knows_the_review_workbooks_sheets():
     assert REVIEW_SHEETS == {(names[0], names[-1]) for names in _SHEETS.values()}
 
 
+@pytest.mark.parametrize("line, said", [('{"department": "甲", "facts": {},}', "键名要用英文双引号括起来"),
+                                        ('{"department": "甲" "facts": {}}', "缺少逗号"),
+                                        ('{"department": "甲", "facts": {"公开预算": 是}}', "这里缺少值"),
+                                        ('{"department": "甲"} {"department": "乙"}', "一行只能有一个对象")])
+def test_a_json_lines_syntax_error_is_told_in_chinese(tmp_path, line, said):
+    jsonl = write_jsonl(tmp_path / "d.jsonl", [line])
+    code, err = quiet(inputs=[jsonl], output=tmp_path / "o.jsonl")
+    assert code == 1 and f"{jsonl}:1" in err and "[E103]" in err and said in err, err
+
+
 def test_a_department_name_cannot_forge_summary_lines(tmp_path):
     folder = tmp_path / "depts"
     doc = departments(1)[0]

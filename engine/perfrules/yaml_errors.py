@@ -1,5 +1,5 @@
 """How a YAML syntax error is told to the people who typed it: PyYAML's message in Chinese,
-and the slips a Chinese input method makes (a full-width colon or space, a quote never closed)
+JSON's messages likewise (zh_json), and the slips a Chinese input method makes (a full-width colon or space, a quote never closed)
 found on or above the line the parser stopped at. Used by load.load_text.
 """
 from __future__ import annotations
@@ -64,6 +64,28 @@ def chinese_typing(lines: list[str], upto: int) -> tuple[int, int, str, str] | N
             return (i, m.start(1) + 1, "这一行用了中文冒号“：”，“字段: 值”要用英文冒号加空格",
                     "this line uses a full-width colon '：'; write 'key: value'")
     return None
+
+
+# json's own messages (json.JSONDecodeError.msg), for a JSON Lines line or a JSON request body
+_JSON_ZH = [
+    ("Expecting property name enclosed in double quotes", "键名要用英文双引号括起来（或多了一个逗号）"),
+    ("Expecting value", "这里缺少值，或值的写法不对（文字要加英文双引号）"),
+    ("Expecting ',' delimiter", "缺少逗号“,”"),
+    ("Expecting ':' delimiter", "缺少冒号“:”"),
+    ("Unterminated string starting at", "文字缺少右边的英文双引号"),
+    ("Invalid control character at", "文字中有控制字符（如换行或 Tab），请删去或写作 \\n"),
+    ("Invalid \\escape", "反斜杠“\\”后面是无法识别的转义"),
+    ("Invalid \\uXXXX escape", "\\u 后面应是 4 位十六进制数"),
+    ("Extra data", "一个 JSON 对象之后还有内容（一行只能有一个对象）"),
+]
+
+
+def zh_json(msg: str) -> str:
+    """json's message in Chinese, the original beside it."""
+    for en, zh in _JSON_ZH:
+        if msg.startswith(en):
+            return f"{zh}（{msg}）"
+    return msg
 
 
 def zh_yaml(detail: str) -> str:

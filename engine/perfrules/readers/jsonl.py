@@ -17,6 +17,7 @@ from typing import Iterator, cast
 
 from ..load import MAX_FILE_BYTES, Document, decode
 from ..problems import InputError, Problem
+from ..yaml_errors import zh_json
 from .task import Task
 
 KIND = "json"
@@ -79,7 +80,7 @@ def read(task: Task) -> Document:
         raise InputError([doc.problem_at("E104", 0, 0, "$", f"字段“{exc.args[0]}”重复出现；JSON 只会保留最后一个值。",
                                          f"key '{exc.args[0]}' appears twice")])
     except json.JSONDecodeError as exc:
-        raise InputError([doc.problem_at("E103", 0, 0, "$", f"JSON 语法错误（第 {exc.colno} 列）：{exc.msg}",
+        raise InputError([doc.problem_at("E103", 0, 0, "$", f"JSON 语法错误（第 {exc.colno} 列）：{zh_json(exc.msg)}",
                                          f"JSON syntax error at column {exc.colno}: {exc.msg}", hint, hint_en)])
     except RecursionError:
         raise InputError([doc.problem_at("E105", 0, 0, "$", "JSON 嵌套过深。", "The JSON is nested too deep.")])

@@ -26,6 +26,7 @@ from ..load import Document
 from ..problems import InputError, Problem
 from ..readers.jsonl import read as read_json
 from ..readers.task import Task
+from ..yaml_errors import zh_json
 from ..report import to_bytes
 from ..report.present import money, plain
 from .errors import SPLIT_HINT, SPLIT_HINT_EN, policy_unusable
@@ -92,7 +93,7 @@ def _json_document(text: str, name: str) -> Document:
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         raise InputError([Problem(
-            "E103", f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
+            "E103", f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{zh_json(exc.msg)}",
             f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}", name, exc.lineno, exc.colno,
             hint='应是一个 JSON 对象，如 {"policy": "…", "department": "…", "year": 2023, "facts": {…}}。',
             hint_en='It must be one JSON object, e.g. {"policy": "…", "department": "…", "facts": {…}}.',
