@@ -82,3 +82,11 @@ def test_a_claim_of_only_a_total_is_checked_as_a_total(tmp_path):
     assert code == 1 and [d["kind"] for d in out["discrepancies"]] == ["total"]
     code, out = _audit_json(_with_claim(tmp_path, {"score": 96.88, "deductions": []}))
     assert code == 1 and {d["kind"] for d in out["discrepancies"]} == {"arithmetic", "not_claimed"}
+
+
+def test_a_claimed_score_above_the_full_score_is_refused_at_it(tmp_path):
+    """196.88 of 100 is a slip, never a claim to check deduction by deduction."""
+    result = runner.invoke(app, ["audit", str(_with_claim(tmp_path, {"score": 196.88}))])
+    assert result.exit_code == 2
+    assert "[E407]" in result.stderr and "196.88" in result.stderr and "满分 100" in result.stderr
+    assert runner.invoke(app, ["audit", str(_with_claim(tmp_path, {"score": 100}))]).exit_code == 1   # checked: 96.88 is due
