@@ -90,3 +90,23 @@ def test_a_claimed_score_above_the_full_score_is_refused_at_it(tmp_path):
     assert result.exit_code == 2
     assert "[E407]" in result.stderr and "196.88" in result.stderr and "满分 100" in result.stderr
     assert runner.invoke(app, ["audit", str(_with_claim(tmp_path, {"score": 100}))]).exit_code == 1   # checked: 96.88 is due
+
+
+def test_audit_and_validate_read_a_csv_with_its_items_every_row(tmp_path):
+    """A district CSV with 自报得分 and its --items list facts: audit checks every row (not
+    only the first), validate reads the list facts too (before, both lacked --items)."""
+    depts = tmp_path / "部门.csv"
+    depts.write_text("部门,评分办法,年度,全年预算数,实际支出数,有内部财务管理制度,有绩效目标管理制度,有绩效运行监控制度,"
+                     "有绩效评价管理制度,有评价结果应用制度,自报得分\n"
+                     "甲局,guangzhou/panyu/2023,2023,100,100,是,是,是,是,是,100\n"
+                     "乙局,guangzhou/panyu/2023,2023,100,90,是,是,是,是,是,100\n", encoding="utf-8")
+    items = tmp_path / "指标.csv"
+    items.write_text("部门,名称,目标值,实际值\n甲局,培训人数,100,100\n乙局,培训人数,100,95\n", encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(depts), "--items", str(items), "--format", "json"])
+    assert result.exit_code == 1, result.stderr        # 乙局 claimed 100; 99.0 - 0.5 is due
+    entries = json.loads(result.stdout)
+    assert [e["file"] for e in entries] == [f"{depts}:2", f"{depts}:3"], entries
+    checked = runner.invoke(app, ["validate", str(depts), "--items", str(items)])
+    assert checked.exit_code == 0, checked.stderr
+    missing = runner.invoke(app, ["validate", str(depts)])
+    assert missing.exit_code == 2 and "绩效指标" in missing.stderr

@@ -46,13 +46,17 @@ class Audited:
     overrides: list[Discrepancy] = field(default_factory=list)
 
 
-def audit_file(path, policy_ref: str | None = None) -> Audited:
-    """Evaluate a fact file and check its `claimed` block against the result."""
+def audit_file(path, policy_ref: str | None = None, items=None) -> list[Audited]:
+    """Evaluate each department a fact input holds (a fact file or a form: one; a CSV with its
+    --items, a district workbook, JSON Lines: one a row) and check its `claimed` block."""
     from .readers import fact_documents
     from .service import evaluate_document
-    doc = fact_documents(path)[0]     # a fact file, or a workbook: one department
-    result = evaluate_document(doc, policy_ref)
-    return Audited(str(path), result, audit(result, doc), judged(result))
+    docs = fact_documents(path, items)
+    out = []
+    for doc in docs:
+        result = evaluate_document(doc, policy_ref)
+        out.append(Audited(str(path) if len(docs) == 1 else doc.file, result, audit(result, doc), judged(result)))
+    return out
 
 
 def judged(result: Result) -> list[Discrepancy]:

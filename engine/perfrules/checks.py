@@ -48,13 +48,14 @@ def _kind(doc, path: Path) -> str:
     return "facts"
 
 
-def check_file(path: Path, policy_ref: str | None = None) -> FileCheck:
-    """A file checked as what it is; facts against `policy_ref` or their own `policy:`."""
+def check_file(path: Path, policy_ref: str | None = None, items: Path | None = None) -> FileCheck:
+    """A file checked as what it is; facts against `policy_ref` or their own `policy:` (a CSV's
+    list facts from `items`)."""
     from .readers import fact_documents, finish
     from .service import policy_for, read_department
     from .validate import policy_from_document
     try:
-        docs = fact_documents(path)
+        docs = fact_documents(path, items)
         doc = docs[0]
         kind = _kind(doc, path)
         if kind == "policy":

@@ -187,10 +187,11 @@ def validate(
     format: FormatOpt = Format.text,
     lang: LangOpt = Lang.zh,
     verbose: VerboseOpt = False,
+    items: ItemsOpt = None,
 ):
     """检查评分办法和事实文件是否有错。Check policy and fact files."""
     from .checks import check_file
-    checks = [check_file(path, policy) for path in files]
+    checks = [check_file(path, policy, items) for path in files]
     problems = [p for c in checks for p in c.problems]
     _emit("validate", format.value, checks, lang.value)
     if problems and format is Format.json:
@@ -242,11 +243,13 @@ def audit(
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
+    items: ItemsOpt = None,
 ):
     """核对部门自报的得分与扣分。Check the scores and deductions departments claimed."""
-    _refuse_inputs(output, facts, policy, lang.value, format.value if format else "text")   # E601 first: it guards an input
+    _refuse_inputs(output, facts + ([items] if items else []), policy, lang.value,
+                   format.value if format else "text")   # E601 first: it guards an input
     fmt = _format("audit", format, output, lang.value)
-    problems, out, found = _guarded(_audited, facts, policy, fmt, lang.value)
+    problems, out, found = _guarded(_audited, facts, policy, fmt, lang.value, items)
     if problems:
         _fail(problems, lang.value, verbose, fmt)
     _deliver(out, fmt, lang.value, output)
@@ -254,7 +257,8 @@ def audit(
         raise typer.Exit(1)
 
 
-def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tuple[list[Problem], bytes, bool]:
+def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str,
+             items: Path | None = None) -> tuple[list[Problem], bytes, bool]:
     """audit's engine work, in the guarded child: the problems, or the report's bytes and
     whether any discrepancy was found."""
     from .audit import audit_file
@@ -262,7 +266,7 @@ def _audited(facts: list[Path], policy: str | None, fmt: str, lang: str) -> tupl
     entries, problems = [], []
     for path in facts:
         try:
-            entries.append(audit_file(path, policy))
+            entries.extend(audit_file(path, policy, items))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
