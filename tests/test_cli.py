@@ -66,6 +66,16 @@ def test_evaluate_on_a_folder_says_it_is_one_and_names_batch(tmp_path):
     assert "[E101]" in proc.stderr and "是文件夹" in proc.stderr and f"perfrules batch {tmp_path}" in proc.stderr
 
 
+def test_dash_as_output_is_standard_output_and_audit_offers_only_what_it_writes(tmp_path):
+    for args in (("evaluate", PANYU_FACTS, "-f", "json", "-o", "-"), ("batch", PANYU_FACTS, "-o", "-"),
+                 ("audit", EXAMPLES / "audit" / "panyu-claim-wrong.yaml", "-o", "-")):
+        proc = cli(*args, cwd=tmp_path)
+        assert proc.returncode in (0, 1) and "96.88" in proc.stdout, proc.stderr
+        assert not (tmp_path / "-").exists()
+    helped = cli("audit", "--help")
+    assert "text|json|markdown" in helped.stdout and "docx" not in helped.stdout
+
+
 def test_evaluate_two_files_json_is_a_list():
     proc = cli("evaluate", PANYU_FACTS, PANYU_FACTS, "-f", "json")
     assert proc.returncode == 0

@@ -56,9 +56,18 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式�
 # evaluate and audit: -f left out, the -o suffix decides (formats.py)
 ReportFormatOpt = Annotated[Optional[ReportFormat], typer.Option(
     "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
+# audit: the same, without the documents only evaluate writes (its --help offers only what it writes)
+AuditFormatOpt = Annotated[Optional[Format], typer.Option(
+    "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件（原子写入）。Write to a file.")]
+def _dash_is_stdout(value: Optional[Path]) -> Optional[Path]:
+    """-o - is standard output, as for most command-line tools (not a file named "-")."""
+    return None if value is not None and str(value) == "-" else value
+
+
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", callback=_dash_is_stdout,
+                                                   help="写入文件（原子写入；- 为标准输出）。Write to a file (- for standard output).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="显示全部错误。Show every problem.")]
 ItemsOpt = Annotated[Optional[Path], typer.Option("--items", help="CSV 输入的列表事实（如绩效指标）：每行 部门、列表、字段…。List facts for CSV input.")]
 
@@ -128,7 +137,7 @@ def _refuse_inputs(output: Path | None, inputs: list[Path], policy: str | None, 
         _fail(exc.problems, lang, False, fmt)
 
 
-def _format(report: str, fmt: ReportFormat | None, output: Path | None, lang: str) -> str:
+def _format(report: str, fmt: ReportFormat | Format | None, output: Path | None, lang: str) -> str:
     """The format to write in: -f, or the one -o's suffix names; E602 (exit 2) when they disagree."""
     from .formats import report_format
     from .report import REPORTERS
@@ -239,7 +248,7 @@ def _tested(paths: list[Path] | None, fmt: str, lang: str, verbose: bool) -> tup
 def audit(
     facts: Annotated[list[Path], typer.Argument(help="带 claimed（自报得分与扣分）的事实文件。Fact files with a claimed block.", show_default=False)],
     policy: PolicyOpt = None,
-    format: ReportFormatOpt = None,
+    format: AuditFormatOpt = None,
     lang: LangOpt = Lang.zh,
     output: OutputOpt = None,
     verbose: VerboseOpt = False,
@@ -280,7 +289,7 @@ def batch(
     policy: PolicyOpt = None,
     items: ItemsOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="并行进程数（0 = 全部 CPU）。Worker processes (0: all CPUs).")] = 1,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件 .csv、.jsonl 或 .xlsx（审核工作簿：结果、汇总、核对、失败；原子写入；缺省时 JSON Lines 写到标准输出）。Output file (.xlsx: the reviewer's workbook).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", callback=_dash_is_stdout, help="输出文件 .csv、.jsonl 或 .xlsx（审核工作簿：结果、汇总、核对、失败；原子写入；缺省时 JSON Lines 写到标准输出）。Output file (.xlsx: the reviewer's workbook).")] = None,
     lang: LangOpt = Lang.zh,
     verbose: VerboseOpt = False,
 ):
