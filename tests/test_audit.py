@@ -110,3 +110,4 @@ def test_audit_and_validate_read_a_csv_with_its_items_every_row(tmp_path):
     assert checked.exit_code == 0, checked.stderr
     missing = runner.invoke(app, ["validate", str(depts)])
     assert missing.exit_code == 2 and "绩效指标" in missing.stderr
+    assert "--items" in missing.stderr and "在 facts 下" not in missing.stderr     # a CSV's own advice

@@ -252,6 +252,10 @@ def count(path: Path) -> int:
 _NAMES: dict[str, dict[str, str]] = {}          # policy sha -> {normalised key or label: fact key}, per process
 
 
+_MISSING_HINT = ("在部门 CSV 中加一列，列名是事实的键名或名称；列表事实（如绩效指标）的记录放在 --items 的 CSV 中，每行一条。",
+                 "Add a column named by the fact's key or label; a list fact's records go in the --items CSV, one a row.")
+
+
 @dataclass
 class RowDocument(Document):
     """A CSV row as a Document, its facts still named as the columns are until name_facts.
@@ -266,6 +270,8 @@ class RowDocument(Document):
     def problem(self, code, path=(), *args, **kwargs) -> Problem:
         p = Document.problem(self, code, path, *args, **kwargs)
         path = tuple(path)
+        if code == "E401" and path == ("facts",):     # a missing fact: where a CSV holds it, not "under facts:"
+            p = replace(p, hint=_MISSING_HINT[0], hint_en=_MISSING_HINT[1])
         for n in range(len(path), 0, -1):
             where = self.origins.get(path[:n])
             if where:
