@@ -111,3 +111,8 @@ def test_audit_and_validate_read_a_csv_with_its_items_every_row(tmp_path):
     missing = runner.invoke(app, ["validate", str(depts)])
     assert missing.exit_code == 2 and "绩效指标" in missing.stderr
     assert "--items" in missing.stderr and "在 facts 下" not in missing.stderr     # a CSV's own advice
+
+
+def test_evaluate_scores_the_facts_whatever_the_claim(tmp_path):
+    result = runner.invoke(app, ["evaluate", str(_with_claim(tmp_path, {"score": 196.88}))])
+    assert result.exit_code == 0 and "96.88" in result.stdout

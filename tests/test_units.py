@@ -70,12 +70,12 @@ def test_target_with_percent_and_actual_bare_in_one_record_is_refused():
 
 
 @pytest.mark.parametrize("written", ["690，47万元", "690,47万元", "6,90,470元", "690 47万元", "690.4,7万元",
-                                     "690,47", "1,000,"])
+                                     "690,47", "1,000,", "690.47 5", "12.3 4万元"])
 def test_a_comma_or_space_that_does_not_group_thousands_is_refused_not_dropped(written):
     """690，47 with a Chinese comma is not 69047 (it scored 87.10, silently): a comma or space
     in a number may only group its whole part by three; anything else is E402 with the fix."""
     (p, *_) = refused(panyu(**{"全年预算数: 690.47万元": f"全年预算数: {written}"}))
-    assert (p.code, p.line) == ("E402", 12) and "千位分隔" in p.message and "690.47" in p.message
+    assert (p.code, p.line) == ("E402", 12) and "千位分隔" in p.message and written.strip() in p.message
 
 
 @pytest.mark.parametrize("budget, spent", [("6,904,700元", "6,823,700元"), ("６，９０４，７００元", "6 823 700 元"),
@@ -85,7 +85,8 @@ def test_thousands_separators_and_spaces_around_a_unit_still_read(budget, spent)
     assert result.score == D("96.88")
 
 
-@pytest.mark.parametrize("target, actual", [("20000人次", "1.85万人次"), ("2万人次", "1.85万人次"), ("20000", "1.85万")])
+@pytest.mark.parametrize("target, actual", [("20000人次", "1.85万人次"), ("2万人次", "1.85万人次"), ("20000", "1.85万"),
+                                            ("20000", "18.5千"), ("20000", "185百人次")])
 def test_wan_or_yi_before_a_counting_word_is_a_magnitude_refused_with_the_whole_number(target, actual):
     """1.85万人次 is 18,500, not 1.85 (a 99.99% gap: 95.38 instead of 96.88, silently)."""
     problems = refused(panyu(**{"目标值: 200, 实际值: 185": f"目标值: {target}, 实际值: {actual}"}))
@@ -115,6 +116,39 @@ def test_a_percent_or_an_amount_beyond_its_limits_is_told_in_its_own_form():
                            ("目标合格率: 90%", "目标合格率: 0%", "不能小于 0.0001%，实际是 0%")):
         (p, *_) = refused(load_text(text.replace(old, new), "n.yaml"))
         assert p.code == "E407" and said in p.message, p.message
+
+
+THREE = """
+- {key: 甲, type: number, required: true}
+- {key: 乙, type: number, required: true}
+- {key: 丙, type: count, required: true}
+- {key: 丁, type: count, required: true}
+- {key: 率, type: number, formula: (乙 + 丙 + 丁) / 甲}
+"""
+THREE_RATE = """
+kind: proportional
+rate: 率
+reason: 比率{率:%}，扣{扣分}分
+"""
+
+
+@pytest.mark.parametrize("written, ok", [(("200人次", "185", "10", "5"), True), (("200", "185人次", "10人次", "5"), True),
+                                         (("200人次", "185", "10次", "5"), False), (("200", "185", "10人", "5人次"), False),
+                                         (("200", "185", "0.01千人", "5"), False)])
+def test_counting_words_of_values_read_together_agree_whatever_stands_between(written, ok):
+    """200人次, 185, 10次: 次 against 人次 though a bare 185 stands between; count facts too."""
+    from test_methods import policy as make_policy
+    pol = make_policy(THREE, THREE_RATE)
+    text = "department: 测试部门\nyear: 2023\nfacts:\n" + "".join(f"  {k}: {v}\n" for k, v in zip("甲乙丙丁", written))
+    doc = load_text(text, "f.yaml")
+    if ok:
+        assert read_department(doc, pol).values["率"] == D(sum(int("".join(ch for ch in v if ch.isdigit())) for v in written[1:])) \
+            / D(int("".join(ch for ch in written[0] if ch.isdigit())))
+        return
+    with pytest.raises(InputError) as exc:
+        read_department(doc, pol)
+    (p, *_) = exc.value.problems
+    assert p.code == "E404", p
 
 
 def test_a_zero_is_the_same_in_every_form():

@@ -55,8 +55,23 @@ def audit_file(path, policy_ref: str | None = None, items=None) -> list[Audited]
     out = []
     for doc in docs:
         result = evaluate_document(doc, policy_ref)
+        _claim_within_full_score(doc, result)
         out.append(Audited(str(path) if len(docs) == 1 else doc.file, result, audit(result, doc), judged(result)))
     return out
+
+
+def _claim_within_full_score(doc, result: Result) -> None:
+    """A claimed score above the full score (196.88 of 100) is a slip to correct, not a claim to
+    check deduction by deduction: E407 at it. (evaluate and batch score the facts regardless.)"""
+    claim = doc.data.get("claimed") if isinstance(doc.data, dict) else None
+    score = claim.get("score") if isinstance(claim, dict) else None
+    full = result.policy.full_score
+    if isinstance(score, (int, Decimal)) and not isinstance(score, bool) and score > full:
+        score = Decimal(score)
+        raise InputError([doc.problem(
+            "E407", ("claimed", "score"), f"自报得分 {expr.fmt(score)} 超过评分办法 {result.policy.id} 的满分 {expr.fmt(full)}。",
+            f"the claimed score {expr.fmt(score)} is above the full score {expr.fmt(full)} of {result.policy.id}",
+            hint="核对自报得分是否抄错（多写了一位，或写成了扣分前的分数）。", hint_en="Check the claimed score (a digit too many?).")])
 
 
 def judged(result: Result) -> list[Discrepancy]:

@@ -41,13 +41,6 @@ def read_department(doc: Document, policy: Policy) -> Department:
         reader.err("E204", ("year",), f"事实文件的年度 {d['year']} 与评分办法 {policy.id} 的年度 {policy.year} 不一致。",
                    f"year {d['year']} does not match the policy's {policy.year}",
                    hint=f"把 year 改为 {policy.year}，或换用 {d['year']} 年度的评分办法（--policy）。")
-    claim = d.get("claimed")
-    if isinstance(claim, dict) and _number(claim.get("score")) and claim["score"] > policy.full_score:
-        reader.err("E407", ("claimed", "score"), f"自报得分 {expr.fmt(claim['score'])} 超过评分办法 {policy.id} 的满分 "
-                   f"{expr.fmt(policy.full_score)}。", f"the claimed score {expr.fmt(claim['score'])} is above the "
-                   f"full score {expr.fmt(policy.full_score)} of {policy.id}",
-                   hint="核对自报得分是否抄错（多写了一位，或写成了扣分前的分数）。",
-                   hint_en="Check the claimed score (a digit too many?).")
     for ind, key in _manual_scores(policy):   # manual scores must lie within the indicator's points
         if key in values and values[key] is not None and not 0 <= values[key] <= ind.points:
             reader.err("E408", ("facts", key), f"手工评分“{key}”为 {expr.fmt(values[key])}，应在 0 到指标 {ind.id}“{ind.name}”"

@@ -38,7 +38,10 @@ PERCENT, UNIT, BARE = "%", "unit", ""        # how a number was written (form)
 
 _PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
 _SEPARATOR = re.compile(r"\d[, ]+\d")            # a comma or space between digits
-_MAGNITUDES = {"万": 4, "亿": 8}                   # never a counting word's first character: a power of ten
+_DIGIT_SPACE_DIGIT = re.compile(r"\d\s+\d")
+# a power of ten before a counting word (1.85万人次 is 18,500 人次), except in units that begin with one
+_MAGNITUDES = {"十": 1, "百": 2, "千": 3, "万": 4, "亿": 8}
+_UNITS_WITH_A_MAGNITUDE = ("千克", "千米", "千瓦", "千伏", "千帕", "千卡", "千焦", "千赫", "千字", "千兆", "百分点", "百分比")
 
 
 _LEADING_DIGITS = re.compile(r"[+-]?\s*(\d[\d, ]*\d|\d)")
@@ -57,7 +60,9 @@ def _clean(text: str) -> str:
         if not _GROUPED.fullmatch(m.group(1)):
             return t
         t = t[:m.start(1)] + m.group(1).replace(",", "").replace(" ", "") + t[m.end(1):]
-    return t if "," in t else t.replace(" ", "")     # spaces around the sign, the % or the unit go
+    if "," in t or _DIGIT_SPACE_DIGIT.search(t):     # 690.47 5 is not 690.475
+        return t
+    return t.replace(" ", "")      # spaces around the sign, the % or the unit go
 
 
 def coerce(decl: FactDecl, raw: object) -> Coerced:
@@ -235,7 +240,8 @@ def _number(decl: FactDecl, raw) -> tuple[Decimal | None, tuple | None]:
             return None, (f"“{raw}”带有金额单位，但该事实不是金额（money）。", "a money unit on a non-money fact", "E404")
         return expr.shift(value, _YUAN_POWER[unit] - _YUAN_POWER[decl.unit or DEFAULT_MONEY_UNIT]), None
     if unit:
-        if unit[0] in _MAGNITUDES and decl.type in ("number", "count"):     # 1.85万人次 is 18500人次, not 1.85
+        if unit[0] in _MAGNITUDES and not unit.startswith(_UNITS_WITH_A_MAGNITUDE) \
+                and decl.type in ("number", "count"):     # 1.85万人次 is 18500人次, not 1.85
             whole = expr.fmt(expr.shift(value, _MAGNITUDES[unit[0]]))
             return None, (f"“{raw}”中的“{unit[0]}”是数量级，不是量词；请写出完整的数，如 {whole}{unit[1:]}。",
                           f"{show_value(raw, True)}: '{unit[0]}' is a magnitude, not a counting word; write {whole}",

@@ -22,7 +22,9 @@ from .model import FactDecl, Holds, Policy
 from .problems import Note, Problem
 from .values import BARE, PERCENT, PLAUSIBLE_MAX, UNIT, form, written_unit
 
-_COMPARED_TYPES = ("number", "money")    # the types two forms can be written in (percent always takes %)
+# the types whose values are compared when read together (percent always takes %): numbers and
+# counts as one (their counting words must agree), amounts apart
+_COMPARED_TYPES = (("number", "count"), ("money",))
 _FORM_ZH = {PERCENT: "带 %", UNIT: "带金额单位", BARE: "不带 % 或单位"}
 _FORM_EN = {PERCENT: "with %", UNIT: "with a money unit", BARE: "bare"}
 
@@ -52,8 +54,8 @@ def _scope(decls: Mapping[str, FactDecl], conditions: Sequence[Sequence[str]]) -
     readers = [d.formula.names for d in decls.values() if d.formula is not None] + list(conditions)
     groups = []
     for names in readers:
-        for t in _COMPARED_TYPES:
-            group = tuple(n for n in names if n in decls and not decls[n].derived and decls[n].type == t)
+        for types in _COMPARED_TYPES:
+            group = tuple(n for n in names if n in decls and not decls[n].derived and decls[n].type in types)
             if len(group) > 1:
                 groups.append(group)
     money = tuple(k for k, d in decls.items() if d.type == "money" and not d.derived)
@@ -77,26 +79,26 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
 
 def _one_form(group: tuple[str, ...], given: Mapping[str, object]) -> bool:
     """Every value of the group that is given written in one form (all bare, the common case,
-    included): nothing to say about it."""
-    first = None
+    included), and with at most one counting word among them: nothing to say about it."""
+    kind = word = None
     for k in group:
         if k in given:
             f = form(given[k])
-            if first is None:
-                first = f
-            elif differ(f, first):
+            if kind is None:
+                kind = _kind(f)
+            elif _kind(f) != kind:
                 return False
+            if _kind(f) != f:           # a counting word
+                if word is None:
+                    word = f
+                elif f != word:
+                    return False
     return True
 
 
-def differ(f: str, g: str) -> bool:
-    """Two forms that cannot be read together: % against no %, a money unit against none, or
-    two counting words (人次 and 万人次, 克 and 千克); a bare number may leave a counting word out."""
-    if f == g:
-        return False
-    if f in (PERCENT, UNIT) or g in (PERCENT, UNIT):
-        return True
-    return f != BARE and g != BARE
+def _kind(f: str) -> str:
+    """% or a money unit, or else bare: a counting word (人次) may be left out of a bare number."""
+    return f if f in (PERCENT, UNIT) else BARE
 
 
 def _form_zh(f: str) -> str:
@@ -121,18 +123,28 @@ def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: M
             continue        # one form throughout (zeros aside), nothing to say
         order = order or {k: n for n, k in enumerate(given)}
         written = sorted(present, key=order.__getitem__)
+        # each against the first written (% or a unit against none), and a counting word against the
+        # first counting word (200人次, 185, 10次: 次 against 人次, whatever stands between them)
+        words = [k for k in written if _kind(form(given[k])) != form(given[k])]
         for key in written[1:]:
-            first = written[0]
-            f, f0 = form(given[key]), form(given[first])
-            if differ(f, f0) and key not in done:
-                done.add(key)
-                where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
-                out.append(doc.problem(
-                    "E404", base + (key,),
-                    f"{where}“{key}”写作 {given[key]}（{_form_zh(f)}），与一起计算的“{first}”（{given[first]}，"
-                    f"{_form_zh(f0)}）写法不同，含义不明确。",
-                    f"'{key}' is written {_form_en(f)} ({given[key]}) but '{first}', read with it, {_form_en(f0)} "
-                    f"({given[first]})", hint=_hint(decls[key], f, f0), hint_en=_hint_en(decls[key], f, f0)))
+            f = form(given[key])
+            if key in done:
+                continue
+            if _kind(f) != _kind(form(given[written[0]])):
+                first = written[0]
+            elif key in words[1:] and f != form(given[words[0]]):
+                first = words[0]
+            else:
+                continue
+            f0 = form(given[first])
+            done.add(key)
+            where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
+            out.append(doc.problem(
+                "E404", base + (key,),
+                f"{where}“{key}”写作 {given[key]}（{_form_zh(f)}），与一起计算的“{first}”（{given[first]}，"
+                f"{_form_zh(f0)}）写法不同，含义不明确。",
+                f"'{key}' is written {_form_en(f)} ({given[key]}) but '{first}', read with it, {_form_en(f0)} "
+                f"({given[first]})", hint=_hint(decls[key], f, f0), hint_en=_hint_en(decls[key], f, f0)))
     return out
 
 
