@@ -677,6 +677,37 @@ def test_a_folder_is_read_file_by_file_each_by_its_reader(tmp_path):
     assert [r["score"] for r in read_jsonl(out) if r["source"].endswith("工委填报.xlsx")] == ["96.88"]
     assert "1 个 CSV 文件" in err and str(folder / "汇总.csv") in err and "--items" in err
     assert quiet(inputs=[folder], output=folder / "结果.xlsx")[0] == 0      # run again: the result is no input
+    for name in ("结果.jsonl", "结果.csv"):       # results of other kinds, written into the folder and run again
+        assert quiet(inputs=[folder], output=folder / name)[0] == 0
+        code, err = quiet(inputs=[folder], output=folder / name)
+        assert code == 0 and "共 6 个部门" in err and err.count("结果.csv") == (name == "结果.csv"), err   # "结果已写入" only
+
+
+def test_the_folder_reader_knows_batch_s_csv_header():
+    from perfrules.batch.writers import Writer
+    from perfrules.readers.folder import RESULT_CSV_HEADS
+    assert RESULT_CSV_HEADS == tuple(",".join(Writer(lang).header()[:4]) for lang in ("zh", "en"))
+
+
+def test_a_damaged_workbook_in_a_folder_fails_alone(tmp_path):
+    """A workbook whose zip holds a corrupted member (a broken copy from a USB stick) is one
+    failure; the folder's other departments are scored."""
+    import shutil
+    import zipfile
+    from conftest import EXAMPLES
+    folder = tmp_path / "各部门"
+    write_yaml_folder(folder, departments(2))
+    bad = folder / "坏.xlsx"
+    shutil.copy(EXAMPLES / "panyu-jiguan-gongwei-2023.xlsx", bad)
+    data = bytearray(bad.read_bytes())
+    with zipfile.ZipFile(bad) as z:
+        info = z.getinfo("xl/workbook.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 5, start + 40):
+        data[k] ^= 0x5A
+    bad.write_bytes(bytes(data))
+    code, err = quiet(inputs=[folder], output=tmp_path / "o.jsonl")
+    assert code == 1 and "评分 2 个，失败 1 个" in err and f"{bad}: [E101]" in err, err
 
 
 def test_the_folder_reader_knows_the_review_workbooks_sheets():

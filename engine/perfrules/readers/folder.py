@@ -5,8 +5,8 @@ row) and JSON Lines files are read as if each were named on the command line; a 
 a JSON Lines file that cannot be read fails alone, as a bad task. What a folder cannot hold
 on its own is named in the batch's summary, never skipped in silence: a CSV needs its list
 facts from --items (give it on the command line). Skipped quietly: hidden files and folders,
-policy test cases (*.cases.yaml, *.cases/), Excel's lock files (~$…), and the reviewer's
-workbooks perfrules itself writes (batch -o 结果.xlsx), which would otherwise be read back as
+policy test cases (*.cases.yaml, *.cases/), Excel's lock files (~$…), and the results perfrules
+itself writes (batch -o 结果.xlsx, .jsonl or .csv), which would otherwise be read back as
 departments when a batch is run again over the folder its result was written into.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def read_files(path: Path) -> Iterator[tuple[str, str]]:
     """(file, reader) for each file under the folder that is read."""
     for f in walk(path):
         kind = _READ.get(os.path.splitext(f)[1].lower())
-        if kind is not None and not (kind == "xlsx" and _review_workbook(f)):
+        if kind is not None and not _our_result(f, kind):
             yield f, kind
 
 
@@ -59,12 +59,33 @@ def tasks(path: Path, items=None) -> Iterator[Task]:
 
 def skipped(path: Path) -> list[str]:
     """The fact files under the folder that it cannot hold on its own (CSV), for the summary."""
-    return [f for f in walk(path) if os.path.splitext(f)[1].lower() in _NAMED]
+    return [f for f in walk(path) if os.path.splitext(f)[1].lower() in _NAMED and not _our_result(f, "csv")]
 
 
 def count(path: Path) -> int:
     """About how many departments (for the progress bar): a file each, a JSON Lines file's lines."""
     return sum(_reader("jsonl").count(Path(f)) if kind == "jsonl" else 1 for f, kind in read_files(path))
+
+
+# the first columns of batch's CSV rows (batch.writers.Writer.header; tests/test_batch.py checks they agree)
+RESULT_CSV_HEADS = ("来源,部门,评分办法,得分", "source,department,policy,score")
+
+
+def _our_result(f: str, kind: str) -> bool:
+    """A result batch wrote: its reviewer's workbook, JSON Lines rows (a source, no facts) or CSV rows."""
+    if kind == "xlsx":
+        return _review_workbook(f)
+    if kind not in ("jsonl", "csv"):
+        return False
+    try:
+        with open(f, "rb") as h:
+            head = h.read(1 << 16)
+    except OSError:
+        return False                 # its reader says what is wrong
+    first = head.lstrip(b"\xef\xbb\xbf").lstrip().split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    if kind == "csv":
+        return first.startswith(RESULT_CSV_HEADS)
+    return first.startswith('{"source":') and '"facts":' not in first
 
 
 def _review_workbook(f: str) -> bool:
