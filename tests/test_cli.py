@@ -60,6 +60,18 @@ def test_lang_before_the_command_is_the_commands_language():
     assert bad.returncode == 2 and "no such file" in bad.stderr.lower(), bad.stderr
 
 
+def test_lang_before_one_command_does_not_outlive_it():
+    """In one process (a test runner, the web service), the root --lang of one run leaves the next
+    run in Chinese: it is not written into the environment."""
+    from typer.testing import CliRunner
+
+    from perfrules.cli import app
+    runner = CliRunner()
+    assert runner.invoke(app, ["--lang", "en", "policies"]).exit_code == 0
+    after = runner.invoke(app, ["validate", "no-such-file.yaml"])
+    assert after.exit_code == 2 and "找不到文件" in after.stderr, after.stderr
+
+
 def test_evaluate_on_a_folder_says_it_is_one_and_names_batch(tmp_path):
     proc = cli("evaluate", tmp_path)
     assert_clean_failure(proc)

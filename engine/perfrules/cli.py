@@ -81,6 +81,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
                                           help="显示版本号。Show the version.")] = False,
     lang: LangOpt = Lang.zh,    # here too, so that `perfrules --lang en --help` is understood
@@ -88,10 +89,11 @@ def _root(
     """部门整体支出绩效自评评分：按 YAML 评分办法计算得分，并说明每一项扣分。
 
     Scores department performance self-evaluations with YAML scoring policies."""
-    import os
-    # `perfrules --lang en evaluate …`: the command's own --lang defaults from PERFRULES_LANG,
-    # which click reads when it parses the command, after this runs
-    os.environ["PERFRULES_LANG"] = lang.value
+    from typer._click.core import ParameterSource
+    if ctx.get_parameter_source("lang") is ParameterSource.COMMANDLINE:
+        # `perfrules --lang en evaluate …`: the command's own --lang defaults to it (click makes the
+        # command's context after this runs, from this default map); PERFRULES_LANG still counts first
+        ctx.default_map = {name: {"lang": lang.value} for name in getattr(ctx.command, "commands", {})}
 
 
 def _write(stream: TextIO, data: bytes) -> None:
