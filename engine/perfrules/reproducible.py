@@ -8,8 +8,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import zipfile
 from datetime import datetime, timezone
+from typing import BinaryIO
 
 
 def when() -> datetime:
@@ -24,19 +26,26 @@ _STAMPED = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2
 
 
 def fixed_zip(data: bytes) -> bytes:
-    """The zip `data` (a .docx or .xlsx as python-docx or openpyxl saved it, each stamping the
-    time of saving) with every member and the core properties' created and modified stamped
-    `when()`: the same members, order, contents otherwise, compression and permissions."""
+    """restamp for a document held in memory (a report, a template form)."""
+    out = io.BytesIO()
+    restamp(io.BytesIO(data), out)
+    return out.getvalue()
+
+
+def restamp(source: BinaryIO, target: BinaryIO) -> None:
+    """The zip `source` (a .docx or .xlsx as python-docx or openpyxl saved it, each stamping the
+    time of saving) written to `target` with every member and the core properties' created and
+    modified stamped `when()`: the same members, order, contents otherwise, compression and
+    permissions. Members are copied in pieces: a district's workbook is never held whole."""
     moment = when()
     stamp = moment.timetuple()[:6]
     iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
         for info in src.infolist():
-            body = src.read(info)
-            if info.filename == _CORE:
-                body = _STAMPED.sub(lambda m: m.group(1) + iso + m.group(3), body)
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
             fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
-            dst.writestr(fixed, body)
-    return out.getvalue()
+            if info.filename == _CORE:
+                dst.writestr(fixed, _STAMPED.sub(lambda m: m.group(1) + iso + m.group(3), src.read(info)))
+                continue
+            with src.open(info) as r, dst.open(fixed, "w", force_zip64=info.file_size >= zipfile.ZIP64_LIMIT) as w:
+                shutil.copyfileobj(r, w, 1 << 20)

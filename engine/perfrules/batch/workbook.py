@@ -17,7 +17,6 @@ indicator and the failures); the rows themselves stay on disk. Measured: the sam
 """
 from __future__ import annotations
 
-import io
 import pickle
 import tempfile
 from dataclasses import replace
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..report.audit import KINDS_ZH
-from ..reproducible import fixed_zip
+from ..reproducible import restamp
 from .plan import Outcome
 from .summary import Summary
 from .writers import Writer
@@ -82,10 +81,10 @@ class ReviewWorkbook(Writer):
         _summary_sheet(summary, self.summary, self.lang)
         self._failures(_Sheet(failures, self._failure_header(), [30, 30, 8, 40, 70, 50]))
         self.spool.close()
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        with open(self.path, "wb") as f:       # the same district, the same bytes (reproducible.py)
-            f.write(fixed_zip(buffer.getvalue()))
+        with tempfile.TemporaryFile() as saved, open(self.path, "wb") as f:
+            wb.save(saved)
+            saved.seek(0)
+            restamp(saved, f)                  # the same district, the same bytes (reproducible.py)
 
     def abort(self) -> None:
         self.spool.close()
