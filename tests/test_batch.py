@@ -710,6 +710,18 @@ def test_a_damaged_workbook_in_a_folder_fails_alone(tmp_path):
     assert code == 1 and "评分 2 个，失败 1 个" in err and f"{bad}: [E101]" in err, err
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_a_pipe_with_a_fact_file_s_name_in_a_folder_is_refused_never_waited_on(tmp_path):
+    import os
+    folder = tmp_path / "各部门"
+    write_yaml_folder(folder, departments(1))
+    for name in ("导出.jsonl", "表.xlsx", "汇总.csv", "乙.yaml"):
+        os.mkfifo(folder / name)
+    proc = cli(folder, "-o", tmp_path / "o.jsonl", timeout=60)       # a blocking open would hang here
+    assert proc.returncode == 1, proc.stderr
+    assert "评分 1 个，失败 3 个" in proc.stderr and "不是普通文件" in proc.stderr and "汇总.csv" in proc.stderr
+
+
 def test_the_folder_reader_knows_the_review_workbooks_sheets():
     from perfrules.batch.workbook import _SHEETS
     from perfrules.readers.folder import REVIEW_SHEETS

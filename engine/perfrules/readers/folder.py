@@ -12,17 +12,20 @@ departments when a batch is run again over the folder its result was written int
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from ..problems import InputError
+from ..problems import InputError, Problem
 from . import _reader, yaml
 from .task import Task
 
 KIND = "folder"          # no task has it: each file's own reader makes the tasks
 _READ = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+IRREGULAR = "irregular"  # a fact file's name on a pipe or a device
 _NAMED = (".csv",)       # fact files a folder cannot hold on its own (CSV: list facts need --items)
-# the first and last sheets of batch.workbook's review workbook (tests/test_readers.py checks they agree)
+# the first and last sheets of batch.workbook's review workbook (tests/test_batch.py checks they agree)
 REVIEW_SHEETS = {("结果", "失败"), ("Results", "Failures")}
 
 
@@ -39,10 +42,15 @@ def walk(folder: Path) -> Iterator[str]:
 
 
 def read_files(path: Path) -> Iterator[tuple[str, str]]:
-    """(file, reader) for each file under the folder that is read."""
+    """(file, reader) for each file under the folder that is read; IRREGULAR for a FIFO or a
+    device with a fact file's name, which is never opened (it could block the batch for good)."""
     for f in walk(path):
         kind = _READ.get(os.path.splitext(f)[1].lower())
-        if kind is not None and not _our_result(f, kind):
+        if kind is None:
+            continue
+        if kind != "yaml" and not os.path.isfile(f):     # the YAML reader refuses these itself
+            yield f, IRREGULAR
+        elif not _our_result(f, kind):
             yield f, kind
 
 
@@ -50,6 +58,10 @@ def tasks(path: Path, items=None) -> Iterator[Task]:
     for f, kind in read_files(path):
         if kind == "yaml":
             yield Task(yaml.KIND, f)            # the common case: no reader to look up
+            continue
+        if kind == IRREGULAR:
+            yield Task("bad", f, (Problem("E101", f"“{f}”不是普通文件（管道或设备），不读取。",
+                                          f"{f} is not a regular file (a pipe or a device)", f),))
             continue
         try:
             yield from _reader(kind).tasks(Path(f))
@@ -59,7 +71,8 @@ def tasks(path: Path, items=None) -> Iterator[Task]:
 
 def skipped(path: Path) -> list[str]:
     """The fact files under the folder that it cannot hold on its own (CSV), for the summary."""
-    return [f for f in walk(path) if os.path.splitext(f)[1].lower() in _NAMED and not _our_result(f, "csv")]
+    return [f for f in walk(path) if os.path.splitext(f)[1].lower() in _NAMED
+            and not (os.path.isfile(f) and _our_result(f, "csv"))]
 
 
 def count(path: Path) -> int:
@@ -90,12 +103,10 @@ def _our_result(f: str, kind: str) -> bool:
 
 def _review_workbook(f: str) -> bool:
     """A workbook batch wrote (its 结果 … 失败 sheets), read from its zip without loading it."""
-    import zipfile
     try:
         with zipfile.ZipFile(f) as z:
             book = z.read("xl/workbook.xml").decode("utf-8", "replace")
     except Exception:              # noqa: BLE001 — damaged, encrypted, not a zip: the workbook reader says what is wrong
         return False
-    import re
     names = re.findall(r'<sheet\b[^>]*\bname="([^"]*)"', book)
     return bool(names) and (names[0], names[-1]) in REVIEW_SHEETS
