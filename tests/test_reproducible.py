@@ -64,3 +64,10 @@ def test_stamping_keeps_every_member_its_contents_compression_and_order():
         assert after.read("docProps/core.xml") == (b'<cp:coreProperties><dcterms:created xsi:type="dcterms:W3CDTF">'
                                                    b"1980-01-01T00:00:00Z</dcterms:created><dc:title>2026-12-01T10:00:00Z"
                                                    b"</dc:title></cp:coreProperties>")
+
+
+def test_a_source_date_epoch_a_zip_cannot_carry_is_held_to_the_last_it_can(tmp_path):
+    import docx
+    out = tmp_path / "r.docx"
+    _perfrules("evaluate", str(PANYU_FACTS), "-o", str(out), env={"SOURCE_DATE_EPOCH": "99999999999"})
+    assert docx.Document(str(out)).core_properties.modified.isoformat() == "2107-12-31T23:59:59+00:00"

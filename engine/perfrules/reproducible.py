@@ -17,10 +17,11 @@ from typing import BinaryIO
 def when() -> datetime:
     """The fixed time every document and workbook is stamped with (UTC, whole seconds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    seconds = int(epoch) if epoch.isdigit() else 0
+    seconds = min(int(epoch), _ZIP_LAST) if epoch.isdigit() and len(epoch) <= 12 else 0
     return max(datetime.fromtimestamp(seconds, timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
 
 
+_ZIP_LAST = 4354819199               # 2107-12-31 23:59:59 UTC: the last second a zip member can carry
 _CORE = "docProps/core.xml"       # an Office document's created and modified times (OPC core properties)
 _STAMPED = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
 
