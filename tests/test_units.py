@@ -121,8 +121,8 @@ def test_a_percent_or_an_amount_beyond_its_limits_is_told_in_its_own_form():
 THREE = """
 - {key: 甲, type: number, required: true}
 - {key: 乙, type: number, required: true}
-- {key: 丙, type: count, required: true}
-- {key: 丁, type: count, required: true}
+- {key: 丙, type: number, required: true}
+- {key: 丁, type: number, required: true}
 - {key: 率, type: number, formula: (乙 + 丙 + 丁) / 甲}
 """
 THREE_RATE = """
@@ -133,10 +133,11 @@ reason: 比率{率:%}，扣{扣分}分
 
 
 @pytest.mark.parametrize("written, ok", [(("200人次", "185", "10", "5"), True), (("200", "185人次", "10人次", "5"), True),
-                                         (("200人次", "185", "10次", "5"), False), (("200", "185", "10人", "5人次"), False),
-                                         (("200", "185", "0.01千人", "5"), False)])
-def test_counting_words_of_values_read_together_agree_whatever_stands_between(written, ok):
-    """200人次, 185, 10次: 次 against 人次 though a bare 185 stands between; count facts too."""
+                                         (("200", "185人次", "10", "5次"), False), (("200", "185", "10人", "5人次"), False),
+                                         (("200人次", "185人", "10", "5"), True), (("200", "185", "0.01千人", "5"), False)])
+def test_counting_words_of_values_added_together_agree_whatever_stands_between(written, ok):
+    """乙 + 丙 + 丁: 185人次, 10, 5次 is 次 against 人次 though a bare 10 stands between; the
+    divisor 甲 may count something else (200人次 ÷ 185人 is a ratio)."""
     from test_methods import policy as make_policy
     pol = make_policy(THREE, THREE_RATE)
     text = "department: 测试部门\nyear: 2023\nfacts:\n" + "".join(f"  {k}: {v}\n" for k, v in zip("甲乙丙丁", written))

@@ -11,20 +11,21 @@ report shows (W102). The facts compared are worked out once per policy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 from . import expr
+from .expr import Formula
 from .load import Document
 from .model import FactDecl, Holds, Policy
 from .problems import Note, Problem
 from .values import BARE, PERCENT, PLAUSIBLE_MAX, UNIT, form, written_unit
 
-# the types whose values are compared when read together (percent always takes %): numbers and
-# counts as one (their counting words must agree), amounts apart
-_COMPARED_TYPES = (("number", "count"), ("money",))
+_COMPARED_TYPES = ("number", "money")    # the types two forms can be written in (percent always takes %)
+_COUNTED = ("number", "count")            # the types a counting word may follow (185人次, 3项), each apart
 _FORM_ZH = {PERCENT: "带 %", UNIT: "带金额单位", BARE: "不带 % 或单位"}
 _FORM_EN = {PERCENT: "with %", UNIT: "with a money unit", BARE: "bare"}
 
@@ -32,8 +33,10 @@ _FORM_EN = {PERCENT: "with %", UNIT: "with a money unit", BARE: "bare"}
 @dataclass(frozen=True)
 class _Scope:
     """One mapping of given values (the facts, or one list's records): the groups of its keys
-    that are read together, and its money keys."""
+    that are read together, those added, subtracted or compared with one another (alike: one
+    counting word), and its money keys."""
     groups: tuple[tuple[str, ...], ...]
+    alike: tuple[tuple[str, ...], ...]
     money: tuple[str, ...]
     required_lists: tuple[str, ...] = ()      # top level only: lists that W103 looks at
 
@@ -41,25 +44,53 @@ class _Scope:
 @lru_cache(maxsize=64)
 def _scopes(policy: Policy) -> dict[str, _Scope]:
     """'' for the top-level facts, a list fact's key for its records."""
-    conditions = [r.when.condition.names for r in policy.rules if isinstance(r.when, Holds)]
+    conditions = [r.when.condition for r in policy.rules if isinstance(r.when, Holds)]
     top = _scope(policy.facts, conditions)
-    out = {"": _Scope(top.groups, top.money, tuple(k for k, d in policy.facts.items() if d.type == "list" and d.required))}
+    out = {"": replace(top, required_lists=tuple(k for k, d in policy.facts.items() if d.type == "list" and d.required))}
     for key, decl in policy.inputs:
         if decl.type == "list":
             out[key] = _scope(decl.fields, [])
     return out
 
 
-def _scope(decls: Mapping[str, FactDecl], conditions: Sequence[Sequence[str]]) -> _Scope:
-    readers = [d.formula.names for d in decls.values() if d.formula is not None] + list(conditions)
-    groups = []
-    for names in readers:
-        for types in _COMPARED_TYPES:
-            group = tuple(n for n in names if n in decls and not decls[n].derived and decls[n].type in types)
+def _scope(decls: Mapping[str, FactDecl], conditions: Sequence[Formula]) -> _Scope:
+    readers = [d.formula for d in decls.values() if d.formula is not None] + list(conditions)
+    groups, alike = [], []
+    for formula in readers:
+        for t in _COMPARED_TYPES:
+            group = tuple(n for n in formula.names if n in decls and not decls[n].derived and decls[n].type == t)
             if len(group) > 1:
                 groups.append(group)
+        for names in _alike(formula.tree):
+            for t in _COUNTED:
+                group = tuple(n for n in names if n in decls and not decls[n].derived and decls[n].type == t)
+                if len(group) > 1:
+                    alike.append(group)
     money = tuple(k for k, d in decls.items() if d.type == "money" and not d.derived)
-    return _Scope(tuple(dict.fromkeys(groups)), money)
+    return _Scope(tuple(dict.fromkeys(groups)), tuple(dict.fromkeys(alike)), money)
+
+
+def _alike(tree: ast.AST) -> list[tuple[str, ...]]:
+    """The names a formula or condition adds, subtracts or compares with one another (目标值 −
+    实际值, a < b): quantities of one kind, whose counting words must agree. A product or a
+    quotient (人次 ÷ 人) is no such pair."""
+    def terms(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            return terms(node.left) + terms(node.right)
+        if isinstance(node, ast.UnaryOp):
+            return terms(node.operand)
+        return [node.id] if isinstance(node, ast.Name) else []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            names = terms(node)
+        elif isinstance(node, ast.Compare):
+            names = [n for side in (node.left, *node.comparators) for n in terms(side)]
+        else:
+            continue
+        if len(set(names)) > 1:
+            out.append(tuple(dict.fromkeys(names)))
+    return out
 
 
 def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], values: Mapping[str, object],
@@ -70,7 +101,7 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
     out = _mixed(doc, scopes[""], policy.facts, given, values, ("facts",), None)
     for key, scope in scopes.items():
         records = given.get(key) if key else None
-        if scope.groups and isinstance(records, list):
+        if (scope.groups or scope.alike) and isinstance(records, list):
             decl = policy.facts[key]
             for i, (rec, row) in enumerate(zip(records, items.get(key, []))):
                 out += _mixed(doc, scope, decl.fields, rec, row, ("facts", key, i), (key, i))
@@ -79,26 +110,25 @@ def form_problems(doc: Document, policy: Policy, given: Mapping[str, object], va
 
 def _one_form(group: tuple[str, ...], given: Mapping[str, object]) -> bool:
     """Every value of the group that is given written in one form (all bare, the common case,
-    included), and with at most one counting word among them: nothing to say about it."""
-    kind = word = None
-    for k in group:
-        if k in given:
-            f = form(given[k])
-            if kind is None:
-                kind = _kind(f)
-            elif _kind(f) != kind:
-                return False
-            if _kind(f) != f:           # a counting word
-                if word is None:
-                    word = f
-                elif f != word:
-                    return False
-    return True
+    included), a counting word or none: nothing to say about it."""
+    kinds = {_kind(form(given[k])) for k in group if k in given}
+    return len(kinds) <= 1
+
+
+def _one_word(group: tuple[str, ...], given: Mapping[str, object]) -> bool:
+    """At most one counting word among the group's given values (a bare one may leave it out)."""
+    words = {f for f in (form(given[k]) for k in group if k in given) if _is_word(f)}
+    return len(words) <= 1
 
 
 def _kind(f: str) -> str:
     """% or a money unit, or else bare: a counting word (人次) may be left out of a bare number."""
     return f if f in (PERCENT, UNIT) else BARE
+
+
+def _is_word(f: str) -> bool:
+    """A form that is a counting word (人次), not %, a money unit or bare."""
+    return f not in (PERCENT, UNIT, BARE)
 
 
 def _form_zh(f: str) -> str:
@@ -111,47 +141,47 @@ def _form_en(f: str) -> str:
 
 def _mixed(doc: Document, scope: _Scope, decls: Mapping[str, FactDecl], given: Mapping[str, object],
            values: Mapping[str, object], base: tuple, record: tuple[str, int] | None) -> list[Problem]:
-    """record: (list fact, index) when `given` is one of its records, None for the facts."""
+    """record: (list fact, index) when `given` is one of its records, None for the facts. Each
+    value against the first written of its group (% or a unit against none), and a counting
+    word against the first counting word of the values it is added to, subtracted from or
+    compared with (200人次, 185, 10次: 次 against 人次, whatever stands between them)."""
     out: list[Problem] = []
     done: set[str] = set()
     order: dict = {}
-    for group in scope.groups:
-        if _one_form(group, given):
-            continue
-        present = [k for k in group if k in given and values.get(k) != 0]
-        if len(present) < 2 or _one_form(tuple(present), given):
-            continue        # one form throughout (zeros aside), nothing to say
-        order = order or {k: n for n, k in enumerate(given)}
-        written = sorted(present, key=order.__getitem__)
-        # each against the first written (% or a unit against none), and a counting word against the
-        # first counting word (200人次, 185, 10次: 次 against 人次, whatever stands between them)
-        words = [k for k in written if _kind(form(given[k])) != form(given[k])]
-        for key in written[1:]:
-            f = form(given[key])
-            if key in done:
+
+    def checked(groups, same, first_of) -> None:
+        nonlocal order
+        for group in groups:
+            if same(group, given):
                 continue
-            if _kind(f) != _kind(form(given[written[0]])):
-                first = written[0]
-            elif key in words[1:] and f != form(given[words[0]]):
-                first = words[0]
-            else:
-                continue
-            f0 = form(given[first])
-            done.add(key)
-            where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
-            out.append(doc.problem(
-                "E404", base + (key,),
-                f"{where}“{key}”写作 {given[key]}（{_form_zh(f)}），与一起计算的“{first}”（{given[first]}，"
-                f"{_form_zh(f0)}）写法不同，含义不明确。",
-                f"'{key}' is written {_form_en(f)} ({given[key]}) but '{first}', read with it, {_form_en(f0)} "
-                f"({given[first]})", hint=_hint(decls[key], f, f0), hint_en=_hint_en(decls[key], f, f0)))
+            present = [k for k in group if k in given and values.get(k) != 0]
+            if len(present) < 2 or same(tuple(present), given):
+                continue        # one form throughout (zeros aside), nothing to say
+            order = order or {k: n for n, k in enumerate(given)}
+            written = sorted(present, key=order.__getitem__)
+            first = first_of(written)
+            for key in written:
+                f, f0 = form(given[key]), form(given[first])
+                if key in done or key == first or same((key, first), given):
+                    continue
+                done.add(key)
+                where = "" if record is None else f"“{record[0]}”第 {record[1] + 1} 项的"
+                out.append(doc.problem(
+                    "E404", base + (key,),
+                    f"{where}“{key}”写作 {given[key]}（{_form_zh(f)}），与一起计算的“{first}”（{given[first]}，"
+                    f"{_form_zh(f0)}）写法不同，含义不明确。",
+                    f"'{key}' is written {_form_en(f)} ({given[key]}) but '{first}', read with it, {_form_en(f0)} "
+                    f"({given[first]})", hint=_hint(decls[key], f, f0), hint_en=_hint_en(decls[key], f, f0)))
+
+    checked(scope.groups, _one_form, lambda written: written[0])
+    checked(scope.alike, _one_word, lambda written: next(k for k in written if _is_word(form(given[k]))))
     return out
 
 
 def _hint(decl: FactDecl, f: str, f0: str) -> str:
     if decl.type == "money":
         return f"一起计算的金额都写明单位，如 690.47{decl.unit}、6,904,700元。"
-    if f not in (PERCENT, UNIT, BARE) and f0 not in (PERCENT, UNIT, BARE):
+    if _is_word(f) and _is_word(f0):
         return f"一起比较的两个数用同一个量词，换算后再写，如都写“{f0}”。"
     return "一起比较的两个数写法要一致：都带 %（如 95%、90%），或都不带。"
 
@@ -159,7 +189,7 @@ def _hint(decl: FactDecl, f: str, f0: str) -> str:
 def _hint_en(decl: FactDecl, f: str, f0: str) -> str:
     if decl.type == "money":
         return f"Write every amount read together with its unit, e.g. 690.47{decl.unit} or 6,904,700元."
-    if f not in (PERCENT, UNIT, BARE) and f0 not in (PERCENT, UNIT, BARE):
+    if _is_word(f) and _is_word(f0):
         return f"Write numbers compared together with one counting word, converted first (both in '{f0}')."
     return "Write numbers compared together the same way: both with % (95%, 90%) or neither."
 
