@@ -54,11 +54,10 @@ class Lang(str, Enum):
 PolicyOpt = Annotated[Optional[str], typer.Option("--policy", "-p", help="评分办法编号或文件（默认取事实文件中的 policy:）。Policy id or file.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。Output format.")]
 # evaluate and audit: -f left out, the -o suffix decides (formats.py)
-ReportFormatOpt = Annotated[Optional[ReportFormat], typer.Option(
-    "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
+_BY_SUFFIX_HELP = "输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text)."
+ReportFormatOpt = Annotated[Optional[ReportFormat], typer.Option("--format", "-f", show_default=False, help=_BY_SUFFIX_HELP)]
 # audit: the same, without the documents only evaluate writes (its --help offers only what it writes)
-AuditFormatOpt = Annotated[Optional[Format], typer.Option(
-    "--format", "-f", show_default=False, help="输出格式（默认按 -o 的扩展名，否则 text）。Output format (default: from the -o suffix, else text).")]
+AuditFormatOpt = Annotated[Optional[Format], typer.Option("--format", "-f", show_default=False, help=_BY_SUFFIX_HELP)]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PERFRULES_LANG",
                                         help="语言：zh 中文，en 英文（也可设环境变量 PERFRULES_LANG）。Language.")]
 def _dash_is_stdout(value: Optional[Path]) -> Optional[Path]:

@@ -38,7 +38,6 @@ PERCENT, UNIT, BARE = "%", "unit", ""        # how a number was written (form)
 
 _PLAIN_NUM = re.compile(r"([+-]?\d+(?:\.\d+)?)(%|万元)?")
 _SEPARATOR = re.compile(r"\d[, ]+\d")            # a comma or space between digits
-_DIGIT_SPACE_DIGIT = re.compile(r"\d\s+\d")
 # a power of ten before a counting word (1.85万人次 is 18,500 人次), except in units that begin with one
 _MAGNITUDES = {"十": 1, "百": 2, "千": 3, "万": 4, "亿": 8}
 _UNITS_WITH_A_MAGNITUDE = ("千克", "千米", "千瓦", "千伏", "千帕", "千卡", "千焦", "千赫", "千字", "千兆", "百分点", "百分比")
@@ -60,7 +59,7 @@ def _clean(text: str) -> str:
         if not _GROUPED.fullmatch(m.group(1)):
             return t
         t = t[:m.start(1)] + m.group(1).replace(",", "").replace(" ", "") + t[m.end(1):]
-    if "," in t or _DIGIT_SPACE_DIGIT.search(t):     # 690.47 5 is not 690.475
+    if "," in t or _SEPARATOR.search(t):     # a comma left anywhere, or 690.47 5 (not 690.475)
         return t
     return t.replace(" ", "")      # spaces around the sign, the % or the unit go
 

@@ -41,9 +41,8 @@ def jsonl_row(source: str, result: Result, lang: str) -> bytes:
     head, tail = parts(result, lang, memo)
     tree = _Tree(result, lang, memo)
     indicators = b",".join(tree.text(ind)[0] for ind in result.policy.indicators)
-    line = (dumps({"source": source, **head})[:-1] + b',"indicators":[' + indicators + b"],"
+    return (dumps({"source": source, **head})[:-1] + b',"indicators":[' + indicators + b"],"
             + dumps(tail)[1:] + b"\n")
-    return line
 
 
 def dumps(data: object) -> bytes:

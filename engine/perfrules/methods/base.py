@@ -203,9 +203,12 @@ class Checks:
             self.err("E310", path, f"说明模板中的格式“:{bad.spec}”不受支持；可用 :% 、:.1% 或 :.2f。",
                      f"unsupported format ':{bad.spec}'")
             return
-        stray = re.search(r"[{}]", template.TEMPLATE_FIELD.sub("", text))
-        if stray:           # "扣分{扣分分" would print as it stands: the field never closed
-            self.err("E310", path, f"说明模板中有不配对的花括号“{stray.group()}”（{_around(text, stray.group())}）。",
+        # the fields blanked out, each position kept: a brace left is one no field closed
+        # ("扣分{扣分分" would print as it stands)
+        stray = re.search(r"[{}]", template.TEMPLATE_FIELD.sub(lambda m: "\0" * len(m.group()), text))
+        if stray:
+            around = text[max(stray.start() - 8, 0):stray.start() + 9]
+            self.err("E310", path, f"说明模板中有不配对的花括号“{stray.group()}”（{around}）。",
                      f"an unmatched '{stray.group()}' in the reason template",
                      hint="字段写作 {扣分} 这样成对的花括号；说明文字中要用花括号，请改用全角“｛｝”。",
                      hint_en="A field is written {扣分}, in a pair of braces; for a brace in the text use the full-width ｛｝.")
@@ -216,12 +219,6 @@ class Checks:
                          f"'{{{name}}}' is not a declared fact or a field of this method",
                          hint=did_you_mean(name, allowed) or f"可用：{'、'.join(sorted(allowed))}",
                          hint_en=did_you_mean(name, allowed, "en") or f"allowed: {', '.join(sorted(allowed))}")
-
-
-def _around(text: str, ch: str) -> str:
-    """The stretch of a template around its first stray brace `ch`, to find it by."""
-    i = template.TEMPLATE_FIELD.sub(lambda m: "\0" * len(m.group()), text).find(ch)
-    return text[max(i - 8, 0):i + 9]
 
 
 def name_hints(e: expr.ExprError, candidates: Mapping[str, object]) -> tuple[str, str]:

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Iterator
 
 from ..problems import InputError, Problem
-from . import _reader, yaml
+from . import _BY_SUFFIX, _reader, yaml
 from .task import Task
 
 KIND = "folder"          # no task has it: each file's own reader makes the tasks
-_READ = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# every fact file's suffix but a CSV's, which a folder cannot hold on its own (its list facts need --items)
+_READ = {suffix: reader for suffix, reader in _BY_SUFFIX.items() if reader != "csv"}
+_NAMED = tuple(suffix for suffix, reader in _BY_SUFFIX.items() if reader == "csv")
 IRREGULAR = "irregular"  # a fact file's name on a pipe or a device
-_NAMED = (".csv",)       # fact files a folder cannot hold on its own (CSV: list facts need --items)
 # the first and last sheets of batch.workbook's review workbook (tests/test_batch.py checks they agree)
 REVIEW_SHEETS = {("结果", "失败"), ("Results", "Failures")}
 
